@@ -1,0 +1,55 @@
+/**
+ * The sample app's event types: one zod schema per request body.
+ *
+ * These schemas are the single source of validation. The CDK construct converts each to a
+ * JSON Schema draft 4 document (`z.toJSONSchema(schema, { target: 'draft-4' })`) that becomes
+ * both the API Gateway request model and the producer's validator, so API Gateway and the
+ * Lambda accept exactly the same bodies.
+ */
+import { z } from 'zod';
+
+export const EventTypes = {
+  OrderPlaced: 'order.placed',
+  UserErasureRequested: 'user.erasure_requested',
+} as const;
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+
+const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+
+/** `POST /orders` body. */
+export const OrderPlacedBody = z
+  .object({
+    orderId: Id,
+    customer: z
+      .object({
+        id: Id,
+        email: z.string().min(3).max(254).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/),
+        phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/),
+      })
+      .strict(),
+    items: z
+      .array(
+        z
+          .object({
+            sku: z.string().min(1).max(32).regex(/^[A-Z0-9-]+$/),
+            quantity: z.number().int().min(1).max(1000),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(100),
+  })
+  .strict();
+export type OrderPlacedBody = z.infer<typeof OrderPlacedBody>;
+
+/** `POST /users/{userId}/erasure` body; `userId` comes from the path. */
+export const UserErasureRequestedBody = z
+  .object({
+    reason: z.string().min(1).max(500).optional(),
+  })
+  .strict();
+export type UserErasureRequestedBody = z.infer<typeof UserErasureRequestedBody>;
+
+/** Event data as consumers see it: the body merged with the route's path parameters. */
+export type OrderPlacedData = OrderPlacedBody;
+export type UserErasureRequestedData = UserErasureRequestedBody & { userId: string };

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 180_000,
+    // Integration suites each start a local runtime on their own ports; run files one at a time
+    // on CI's two cores so timing-sensitive redelivery tests are not starved.
+    fileParallelism: false,
+  },
+});
