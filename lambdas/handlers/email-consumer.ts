@@ -1,4 +1,5 @@
-// Placeholder entry so the CDK construct can bundle this path; the real handler follows shortly.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+/** Sample consumer `email`: order confirmations by email (order.placed) and erasure. */
+import { notify } from '#domain/notifications';
+import { createSampleConsumerHandler } from '#shared/sample-consumer';
+
+export const handler = createSampleConsumerHandler((event, ledger) => notify('email', event, ledger));

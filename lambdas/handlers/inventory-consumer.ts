@@ -1,4 +1,5 @@
-// Placeholder entry so the CDK construct can bundle this path; the real handler follows shortly.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+/** Sample consumer `inventory`: reserves stock for placed orders. */
+import { reserveStock } from '#domain/inventory';
+import { createSampleConsumerHandler } from '#shared/sample-consumer';
+
+export const handler = createSampleConsumerHandler(reserveStock);

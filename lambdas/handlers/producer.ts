@@ -1,4 +1,4 @@
-// Placeholder entry so the CDK construct can bundle this path; the real handler follows shortly.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+/** The producer Lambda: API Gateway (REST, proxy) → validated CloudEvent → SNS. */
+import { createProducerHandler } from '#shared/producer';
+
+export const handler = createProducerHandler();

@@ -53,3 +53,9 @@ export type UserErasureRequestedBody = z.infer<typeof UserErasureRequestedBody>;
 /** Event data as consumers see it: the body merged with the route's path parameters. */
 export type OrderPlacedData = OrderPlacedBody;
 export type UserErasureRequestedData = UserErasureRequestedBody & { userId: string };
+
+/** `order.placed` event data: the body itself (the route has no path parameters). */
+export const OrderPlacedData = OrderPlacedBody;
+
+/** `user.erasure_requested` event data: the body plus the `userId` path parameter. */
+export const UserErasureRequestedData = UserErasureRequestedBody.extend({ userId: Id });

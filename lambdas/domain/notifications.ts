@@ -1,0 +1,32 @@
+/** The sample's notification consumers: an order confirmation by email or SMS, and erasure. */
+import { EventTypes, OrderPlacedData } from '#shared/events';
+import { Effects } from '#domain/effect-ledger';
+import type { EffectLedger } from '#domain/effect-ledger';
+import { eraseUserData } from '#domain/erasure';
+import { UnsupportedEventTypeError, parseEventData } from '#domain/event-data';
+import type { SampleEvent } from '#domain/sample-event';
+
+export type NotificationChannel = 'email' | 'sms';
+
+const sentEffect = { email: Effects.EmailSent, sms: Effects.SmsSent } as const;
+
+/**
+ * Confirms a placed order on the channel, or erases the user's data the channel holds.
+ *
+ * @throws {UnsupportedEventTypeError} for any other event type.
+ * @throws {InvalidEventDataError} when the data does not match its event type.
+ */
+export const notify = async (channel: NotificationChannel, event: SampleEvent, ledger: EffectLedger): Promise<void> => {
+  switch (event.eventType) {
+    case EventTypes.OrderPlaced: {
+      const order = parseEventData(OrderPlacedData, event.eventType, event.data);
+      await ledger.record({ consumer: event.consumer, eventId: event.eventId, effect: sentEffect[channel], orderId: order.orderId });
+      return;
+    }
+    case EventTypes.UserErasureRequested:
+      await eraseUserData(event, ledger);
+      return;
+    default:
+      throw new UnsupportedEventTypeError(event.consumer, event.eventType);
+  }
+};

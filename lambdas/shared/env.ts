@@ -1,0 +1,103 @@
+/**
+ * Environment configuration, read once at cold start and validated, so a misconfigured function
+ * fails loudly on its first invocation instead of misbehaving on some later record.
+ */
+import { z } from 'zod';
+import { MAX_VISIBILITY_SECONDS } from '#shared/backoff';
+
+/** The function's environment is missing a variable or holds an invalid value. */
+export class ConfigurationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+
+const name = z.string().trim().min(1);
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const parseEnv = <T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> => {
+  // An empty variable is as good as unset: CDK and shells both produce them.
+  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(defined);
+  if (!parsed.success) {
+    throw new ConfigurationError(`Invalid environment: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return parsed.data;
+};
+
+const ProducerEnv = z
+  .object({
+    TOPIC_ARN: name,
+    IDEMPOTENCY_TABLE_NAME: name,
+    EVENT_SOURCE: name,
+    IDEMPOTENCY_TTL_SECONDS: seconds(DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+  })
+  .transform((env) => ({
+    topicArn: env.TOPIC_ARN,
+    idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
+    eventSource: env.EVENT_SOURCE,
+    idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+  }));
+export type ProducerEnv = z.infer<typeof ProducerEnv>;
+
+/** @throws {ConfigurationError} */
+export const readProducerEnv = (env: NodeJS.ProcessEnv = process.env): ProducerEnv => parseEnv(ProducerEnv, env);
+
+const ConsumerEnv = z
+  .object({
+    CONSUMER_NAME: name,
+    QUEUE_URL: z.url(),
+    IDEMPOTENCY_TABLE_NAME: name,
+    FAILURE_TABLE_NAME: name,
+    BACKOFF_BASE_SECONDS: seconds(2).pipe(z.number().max(MAX_VISIBILITY_SECONDS)),
+    BACKOFF_CAP_SECONDS: seconds(300).pipe(z.number().max(MAX_VISIBILITY_SECONDS)),
+    FAILURE_TTL_SECONDS: seconds(1_209_600),
+    IDEMPOTENCY_TTL_SECONDS: seconds(DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+  })
+  .refine((env) => env.BACKOFF_CAP_SECONDS >= env.BACKOFF_BASE_SECONDS, {
+    message: 'BACKOFF_CAP_SECONDS must be at least BACKOFF_BASE_SECONDS',
+    path: ['BACKOFF_CAP_SECONDS'],
+  })
+  .transform((env) => ({
+    consumerName: env.CONSUMER_NAME,
+    queueUrl: env.QUEUE_URL,
+    idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
+    failureTableName: env.FAILURE_TABLE_NAME,
+    backoff: { baseSeconds: env.BACKOFF_BASE_SECONDS, capSeconds: env.BACKOFF_CAP_SECONDS },
+    failureTtlSeconds: env.FAILURE_TTL_SECONDS,
+    idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+  }));
+export type ConsumerEnv = z.infer<typeof ConsumerEnv>;
+
+/** @throws {ConfigurationError} */
+export const readConsumerEnv = (env: NodeJS.ProcessEnv = process.env): ConsumerEnv => parseEnv(ConsumerEnv, env);
+
+/** An inclusive range of milliseconds, written `"min-max"` (or one number for a fixed delay). */
+export interface LatencyRange {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+const LatencyRangeText = z
+  .string()
+  .regex(/^\d{1,6}(-\d{1,6})?$/, 'must be "min-max" in milliseconds, e.g. "300-800"')
+  .transform((text) => {
+    const [min, max = min] = text.split('-').map(Number) as [number, number?];
+    return { minMs: min, maxMs: max };
+  })
+  .refine((range) => range.maxMs >= range.minMs, 'max must be at least min');
+
+const SampleConsumerEnv = z
+  .object({
+    LEDGER_TABLE_NAME: name,
+    SIMULATED_LATENCY_MS: LatencyRangeText.optional(),
+  })
+  .transform((env) => ({ ledgerTableName: env.LEDGER_TABLE_NAME, simulatedLatency: env.SIMULATED_LATENCY_MS }));
+export type SampleConsumerEnv = z.infer<typeof SampleConsumerEnv>;
+
+/** The sample consumers' extra settings. @throws {ConfigurationError} */
+export const readSampleConsumerEnv = (env: NodeJS.ProcessEnv = process.env): SampleConsumerEnv =>
+  parseEnv(SampleConsumerEnv, env);

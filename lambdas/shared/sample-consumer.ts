@@ -1,0 +1,25 @@
+/**
+ * The sample app's consumers: the shared consumer pipeline, plus the ledger as their effect port
+ * and the optional simulated latency.
+ */
+import { createDynamoDbLedger } from '#adapters/ledger';
+import type { EffectLedger } from '#domain/effect-ledger';
+import type { SampleEvent } from '#domain/sample-event';
+import { createConsumerHandler } from '#shared/consumer';
+import { readSampleConsumerEnv } from '#shared/env';
+import { simulateLatency } from '#shared/simulated-latency';
+
+/** A sample consumer's domain logic: performs the event's effect through the ledger. */
+export type SampleEffect = (event: SampleEvent, ledger: EffectLedger) => Promise<void>;
+
+/** @throws {ConfigurationError} when the environment is invalid. */
+export const createSampleConsumerHandler = (perform: SampleEffect) => {
+  const env = readSampleConsumerEnv();
+  const ledger = createDynamoDbLedger(env.ledgerTableName);
+  return createConsumerHandler({
+    handle: async (envelope, { consumerName }) => {
+      await simulateLatency(env.simulatedLatency);
+      await perform({ consumer: consumerName, eventId: envelope.id, eventType: envelope.type, data: envelope.data }, ledger);
+    },
+  });
+};
