@@ -1,0 +1,404 @@
+/**
+ * Runs the stack's Lambda functions from their built assets in cdk.out, one worker thread per
+ * execution environment.
+ *
+ * Why worker threads: each gets its own `process.env`, module graph and heap (capped at the
+ * function's memory size), can be killed mid-loop when it times out, and an invocation is one
+ * `postMessage` away (well under a millisecond), where a child process would cost ~40 MB and a
+ * JSON pipe per environment. Like Lambda, an environment runs one invocation at a time; a function
+ * invoked concurrently gets a small pool that grows on demand. A reload replaces the environments,
+ * which is also the only way to bust Node's ESM import cache.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+import { FaultInjector, InjectedFaults, type FaultConfig, type InjectedFault } from './faults.ts';
+import type { InvokeMessage, WorkerInit, WorkerReply } from './lambda-protocol.ts';
+import type { LocalFunction } from './model.ts';
+
+export interface LambdaHostOptions {
+  readonly functions: readonly LocalFunction[];
+  /** The local AWS endpoint, given to every function as `AWS_ENDPOINT_URL`. */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Receives each line a function writes to stdout/stderr, and the host's REPORT/error lines. */
+  readonly log: (functionName: string, line: string) => void;
+  /** Applied to invocations made with `{ source: 'sqs' }` only. */
+  readonly faults?: FaultConfig;
+  /** @default '000000000000' */
+  readonly accountId?: string;
+  /** Execution environments per function, at most. @default 10 */
+  readonly maxEnvironmentsPerFunction?: number;
+  /** Limit of the init phase (importing the bundle), as Lambda's 10 s. @default 10_000 */
+  readonly initTimeoutMs?: number;
+}
+
+export interface InvokeOptions {
+  /** Who invokes: faults are injected only into `sqs` (event-source mapping) invocations. */
+  readonly source?: 'api' | 'sqs';
+}
+
+interface InvokeOutcome {
+  readonly requestId: string;
+  readonly durationMs: number;
+  /** The fault injected into this invocation, if any (see faults.ts). */
+  readonly injectedFault?: InjectedFault;
+}
+
+/** The outcome of one invocation; a function error is a value, not an exception. */
+export type InvokeResult =
+  | (InvokeOutcome & { readonly ok: true; readonly result: unknown })
+  | (InvokeOutcome & {
+      readonly ok: false;
+      /** `error.name` of what the handler threw, or `Sandbox.Timedout`, `Runtime.*`. */
+      readonly errorType: string;
+      readonly errorMessage: string;
+      readonly timedOut: boolean;
+    });
+
+/** `invoke` named a function the host does not run. */
+export class UnknownFunctionError extends Error {
+  constructor(logicalId: string, options?: ErrorOptions) {
+    super(`No local function with logical id ${logicalId}`, options);
+    this.name = 'UnknownFunctionError';
+  }
+}
+
+type Settled = { ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string; timedOut: boolean };
+
+function failure(errorType: string, errorMessage: string, timedOut = false): Settled {
+  return { ok: false, errorType, errorMessage, timedOut };
+}
+
+const workerUrl = new URL('./lambda-worker.ts', import.meta.url);
+
+/** One execution environment: a worker that has imported one version of one function. */
+class ExecutionEnvironment {
+  readonly generation: number;
+  readonly ready: Promise<void>;
+  /** Set once the worker is gone or being killed; the pool never hands it out again. */
+  dead = false;
+  /** Init duration, reported on the environment's first invocation only (as Lambda's REPORT line). */
+  initDurationMs?: number;
+  readonly #worker: Worker;
+  readonly #timeoutMs: number;
+  #nextId = 0;
+  #pending?: { id: number; settle: (outcome: Settled) => void };
+
+  constructor(fn: LocalFunction, generation: number, env: Record<string, string>, init: WorkerInit, initTimeoutMs: number, log: (line: string) => void) {
+    this.generation = generation;
+    this.#timeoutMs = fn.timeoutSeconds * 1000;
+    const startedAt = performance.now();
+    this.#worker = new Worker(workerUrl, {
+      workerData: init,
+      env,
+      // A bare Node, as Lambda's runtime: no tsx loader or inspector flags from the host process.
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: fn.memorySizeMb },
+    });
+    for (const stream of [this.#worker.stdout, this.#worker.stderr]) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', log);
+    }
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new InitError('Runtime.InitTimeout', `Init phase exceeded ${initTimeoutMs} ms`));
+        this.kill();
+      }, initTimeoutMs);
+      const onMessage = (reply: WorkerReply): void => {
+        if (reply.type === 'ready') {
+          this.initDurationMs = performance.now() - startedAt;
+          resolve();
+        } else if (reply.type === 'init-error') {
+          reject(new InitError(reply.errorType, reply.errorMessage));
+          this.kill();
+        } else {
+          this.#settle(reply.id, reply.type === 'result' ? { ok: true, result: JSON.parse(reply.payload) } : failure(reply.errorType, reply.errorMessage));
+          return;
+        }
+        clearTimeout(timer);
+      };
+      this.#worker.on('message', onMessage);
+      this.#worker.on('error', (error: Error & { code?: string }) => {
+        this.dead = true;
+        const type = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : 'Runtime.UnhandledError';
+        reject(new InitError(type, `${error.name}: ${error.message}`));
+        clearTimeout(timer);
+        if (this.#pending) this.#settle(this.#pending.id, failure(type, `${error.name}: ${error.message}`));
+      });
+      this.#worker.on('exit', (code) => {
+        this.dead = true;
+        reject(new InitError('Runtime.ExitError', `Runtime exited with error: exit status ${code}`));
+        clearTimeout(timer);
+        if (this.#pending) this.#settle(this.#pending.id, failure('Runtime.ExitError', `Runtime exited with error: exit status ${code}`));
+      });
+    });
+    // Callers see init failures through `run`; this keeps an unobserved warm-up from crashing the host.
+    this.ready.catch(() => undefined);
+  }
+
+  async run(event: unknown, awsRequestId: string): Promise<Settled> {
+    try {
+      await this.ready;
+    } catch (error) {
+      const initError = error as InitError;
+      return failure(initError.name, initError.message);
+    }
+    if (this.dead) return failure('Runtime.ExitError', 'Runtime exited before the invocation');
+    const id = ++this.#nextId;
+    return new Promise<Settled>((resolve) => {
+      const timer = setTimeout(() => {
+        // Lambda freezes then discards a timed-out environment; terminating the worker also stops
+        // a handler stuck in a synchronous loop.
+        this.#settle(id, failure('Sandbox.Timedout', `Task timed out after ${(this.#timeoutMs / 1000).toFixed(2)} seconds`, true));
+        this.kill();
+      }, this.#timeoutMs);
+      this.#pending = {
+        id,
+        settle: (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        },
+      };
+      const message: InvokeMessage = { id, event, awsRequestId, deadline: Date.now() + this.#timeoutMs };
+      this.#worker.postMessage(message);
+    });
+  }
+
+  kill(): Promise<number> {
+    this.dead = true;
+    return this.#worker.terminate();
+  }
+
+  #settle(id: number, outcome: Settled): void {
+    if (this.#pending?.id !== id) return;
+    const { settle } = this.#pending;
+    this.#pending = undefined;
+    settle(outcome);
+  }
+}
+
+class InitError extends Error {
+  constructor(name: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+/** The execution environments of one function; `generation` changes on every reload. */
+class FunctionPool {
+  fn: LocalFunction;
+  generation = 0;
+  readonly #spawn: (pool: FunctionPool) => ExecutionEnvironment;
+  readonly #max: number;
+  readonly #all = new Set<ExecutionEnvironment>();
+  #idle: ExecutionEnvironment[] = [];
+  #closed = false;
+  #waiters: ((env: ExecutionEnvironment | undefined) => void)[] = [];
+
+  constructor(fn: LocalFunction, max: number, spawn: (pool: FunctionPool) => ExecutionEnvironment) {
+    this.fn = fn;
+    this.#max = max;
+    this.#spawn = spawn;
+  }
+
+  /** Starts one environment ahead of the first invocation, so the first request is not a cold start. */
+  warm(): void {
+    if (this.#all.size === 0) this.#idle.push(this.#create());
+  }
+
+  /** An environment to run one invocation on, or undefined once the pool is closed. */
+  acquire(): Promise<ExecutionEnvironment | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    const env = this.#idle.pop();
+    if (env) return Promise.resolve(env);
+    if (this.#all.size < this.#max) return Promise.resolve(this.#create());
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  release(env: ExecutionEnvironment): void {
+    if (env.dead || env.generation !== this.generation) {
+      this.#all.delete(env);
+      void env.kill();
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(this.#create());
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter(env);
+    else this.#idle.push(env);
+  }
+
+  /** New code: idle environments go now, busy ones when their invocation ends (see `release`). */
+  reload(fn: LocalFunction): void {
+    this.fn = fn;
+    this.generation += 1;
+    const stale = this.#idle;
+    this.#idle = [];
+    for (const env of stale) {
+      this.#all.delete(env);
+      void env.kill();
+    }
+    this.warm();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#idle = [];
+    for (const waiter of this.#waiters.splice(0)) waiter(undefined);
+    await Promise.all([...this.#all].map((env) => env.kill()));
+    this.#all.clear();
+  }
+
+  #create(): ExecutionEnvironment {
+    const env = this.#spawn(this);
+    this.#all.add(env);
+    return env;
+  }
+}
+
+/**
+ * Hosts the stack's functions for the local runtime.
+ *
+ * @example
+ * ```ts
+ * const host = new LambdaHost({ functions: model.functions, endpoint, region, credentials, log: console.log });
+ * const result = await host.invoke('ProducerFn1234', apiGatewayEvent);
+ * if (!result.ok) console.error(result.errorType, result.errorMessage);
+ * await host.stop();
+ * ```
+ */
+export class LambdaHost {
+  readonly #options: LambdaHostOptions;
+  readonly #pools = new Map<string, FunctionPool>();
+  readonly #stats = new Map<string, { invocations: number; errors: number }>();
+  readonly #faults?: FaultInjector;
+
+  constructor(options: LambdaHostOptions) {
+    this.#options = options;
+    if (options.faults) this.#faults = new FaultInjector(options.faults);
+    for (const fn of options.functions) this.#addPool(fn);
+  }
+
+  /**
+   * Invokes a function synchronously (RequestResponse). Resolves with the handler's JSON-serialized
+   * result or its error; rejects only with {@link UnknownFunctionError}.
+   */
+  async invoke(functionLogicalId: string, event: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+    const pool = this.#pools.get(functionLogicalId);
+    if (!pool) throw new UnknownFunctionError(functionLogicalId);
+    const fn = pool.fn;
+    const requestId = randomUUID();
+    const startedAt = performance.now();
+    const injectedFault = options.source === 'sqs' ? this.#faults?.draw() : undefined;
+    const stats = this.#statsOf(fn.name);
+    stats.invocations += 1;
+
+    let settled: Settled;
+    let initDurationMs: number | undefined;
+    const env = injectedFault === InjectedFaults.Transient ? undefined : await pool.acquire();
+    if (injectedFault === InjectedFaults.Transient) {
+      settled = failure('QueueflowInjectedFault', 'Injected transient failure: the handler did not run');
+    } else if (!env) {
+      settled = failure('Runtime.HostStopped', 'The local Lambda host has stopped');
+    } else {
+      initDurationMs = env.initDurationMs;
+      env.initDurationMs = undefined;
+      settled = await env.run(event, requestId);
+      pool.release(env);
+      if (settled.ok && injectedFault === InjectedFaults.CrashAfterEffect) {
+        settled = failure('QueueflowInjectedFault', 'Injected crash after the handler ran: its result was discarded');
+      }
+    }
+
+    const durationMs = performance.now() - startedAt;
+    if (!settled.ok) {
+      stats.errors += 1;
+      this.#options.log(fn.name, `ERROR RequestId: ${requestId} ${settled.errorType}: ${settled.errorMessage}`);
+    }
+    const init = initDurationMs === undefined ? '' : `\tInit Duration: ${initDurationMs.toFixed(2)} ms`;
+    this.#options.log(fn.name, `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memorySizeMb} MB${init}`);
+    return { ...settled, requestId, durationMs, ...(injectedFault ? { injectedFault } : {}) };
+  }
+
+  /**
+   * Replaces the functions' code and configuration. Every listed function gets fresh environments
+   * (a rebuilt bundle may sit in the same folder, so an unchanged definition proves nothing);
+   * in-flight invocations finish on the old code; removed functions are stopped.
+   */
+  async reload(functions: readonly LocalFunction[]): Promise<void> {
+    const next = new Map(functions.map((fn) => [fn.logicalId, fn]));
+    const removed = [...this.#pools].filter(([logicalId]) => !next.has(logicalId));
+    for (const [logicalId] of removed) this.#pools.delete(logicalId);
+    for (const fn of functions) {
+      const pool = this.#pools.get(fn.logicalId);
+      if (pool) pool.reload(fn);
+      else this.#addPool(fn);
+    }
+    await Promise.all(removed.map(([, pool]) => pool.close()));
+  }
+
+  /** Invocations and errors per function name, since start. */
+  stats(): Record<string, { invocations: number; errors: number }> {
+    return Object.fromEntries([...this.#stats].map(([name, s]) => [name, { ...s }]));
+  }
+
+  /** Terminates every environment; in-flight invocations fail with `Runtime.ExitError`. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+  }
+
+  #statsOf(name: string): { invocations: number; errors: number } {
+    let stats = this.#stats.get(name);
+    if (!stats) this.#stats.set(name, (stats = { invocations: 0, errors: 0 }));
+    return stats;
+  }
+
+  #addPool(fn: LocalFunction): void {
+    const pool = new FunctionPool(fn, this.#options.maxEnvironmentsPerFunction ?? 10, (p) => this.#spawn(p));
+    this.#pools.set(fn.logicalId, pool);
+    this.#statsOf(fn.name);
+    pool.warm();
+  }
+
+  #spawn(pool: FunctionPool): ExecutionEnvironment {
+    const { fn, generation } = pool;
+    const { region, accountId = '000000000000' } = this.#options;
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+    const logGroupName = `/aws/lambda/${fn.name}`;
+    const logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+    const init: WorkerInit = {
+      assetDir: fn.assetDir,
+      handler: fn.handler,
+      functionName: fn.name,
+      memorySizeMb: fn.memorySizeMb,
+      invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.name}`,
+      logGroupName,
+      logStreamName,
+      sourceMaps: /--enable-source-maps/.test(fn.environment.NODE_OPTIONS ?? ''),
+    };
+    // Lambda's reserved variables win over the template's, as in AWS.
+    const env: Record<string, string> = {
+      ...fn.environment,
+      AWS_ENDPOINT_URL: this.#options.endpoint,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: this.#options.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.#options.credentials.secretAccessKey,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_LOG_GROUP_NAME: logGroupName,
+      AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      _HANDLER: fn.handler,
+      LAMBDA_TASK_ROOT: fn.assetDir,
+      LANG: 'en_US.UTF-8',
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    };
+    return new ExecutionEnvironment(fn, generation, env, init, this.#options.initTimeoutMs ?? 10_000, (line) => this.#options.log(fn.name, line));
+  }
+}
