@@ -1,0 +1,141 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, ListSubscriptionsByTopicCommand, SetSubscriptionAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ProvisioningError } from './errors.ts';
+import type { LocalModel, LocalQueue, LocalSubscription, LocalTable } from './model.ts';
+
+export interface ProvisionClients {
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+/** What provisioning did, for the start-up log. */
+export interface ProvisionReport {
+  readonly created: string[];
+  readonly updated: string[];
+}
+
+/**
+ * Creates the model's queues, topics, subscriptions and tables through the public endpoint,
+ * idempotently: a restart on the same data folder reuses what exists and updates attributes
+ * that changed in the template.
+ *
+ * @throws ProvisioningError naming the resource that could not be created
+ */
+export async function provision(model: LocalModel, clients: ProvisionClients): Promise<ProvisionReport> {
+  const report: ProvisionReport = { created: [], updated: [] };
+  for (const queue of redriveOrder(model.queues)) await step(queue.logicalId, () => provisionQueue(queue, clients.sqs, report));
+  for (const topic of model.topics) {
+    await step(topic.logicalId, () => clients.sns.send(new CreateTopicCommand({ Name: topic.name })));
+  }
+  for (const subscription of model.subscriptions) {
+    await step(subscription.logicalId, () => provisionSubscription(subscription, clients.sns, report));
+  }
+  for (const table of model.tables) await step(table.logicalId, () => provisionTable(table, clients.dynamodb, report));
+  return report;
+}
+
+async function step(logicalId: string, action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    throw new ProvisioningError(`Could not create ${logicalId} locally: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Dead-letter queues first: CreateQueue with a RedrivePolicy needs its target to exist. */
+export function redriveOrder(queues: readonly LocalQueue[]): LocalQueue[] {
+  const byArn = new Map(queues.map((queue) => [queue.arn, queue]));
+  const ordered: LocalQueue[] = [];
+  const visiting = new Set<LocalQueue>();
+  const visit = (queue: LocalQueue) => {
+    if (ordered.includes(queue) || visiting.has(queue)) return;
+    visiting.add(queue);
+    const target = queue.attributes.RedrivePolicy ? (JSON.parse(queue.attributes.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
+    const dlq = target ? byArn.get(target) : undefined;
+    if (dlq) visit(dlq);
+    ordered.push(queue);
+  };
+  queues.forEach(visit);
+  return ordered;
+}
+
+async function provisionQueue(queue: LocalQueue, sqs: SQSClient, report: ProvisionReport): Promise<void> {
+  try {
+    await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
+    report.created.push(queue.logicalId);
+  } catch (error) {
+    // The queue exists with other attributes (the template changed since the data was written).
+    if ((error as Error).name !== 'QueueNameExists' && !/QueueAlreadyExists|already exists/i.test((error as Error).message)) throw error;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: queue.attributes }));
+    report.updated.push(queue.logicalId);
+  }
+}
+
+function subscriptionAttributes(subscription: LocalSubscription): Record<string, string> {
+  return {
+    RawMessageDelivery: String(subscription.rawMessageDelivery),
+    ...(subscription.filterPolicy === undefined ? {} : { FilterPolicy: subscription.filterPolicy }),
+    ...(subscription.filterPolicyScope === undefined ? {} : { FilterPolicyScope: subscription.filterPolicyScope }),
+  };
+}
+
+async function provisionSubscription(subscription: LocalSubscription, sns: SNSClient, report: ProvisionReport): Promise<void> {
+  const attributes = subscriptionAttributes(subscription);
+  const existing = await findSubscription(sns, subscription);
+  if (!existing) {
+    await sns.send(new SubscribeCommand({ TopicArn: subscription.topicArn, Protocol: 'sqs', Endpoint: subscription.queueArn, Attributes: attributes, ReturnSubscriptionArn: true }));
+    report.created.push(subscription.logicalId);
+    return;
+  }
+  // Subscribe refuses an existing subscription with other attributes, so bring it up to date
+  // attribute by attribute; an empty FilterPolicy removes a policy the template dropped.
+  const desired = { FilterPolicy: '', ...attributes };
+  for (const [name, value] of Object.entries(desired)) {
+    if (name === 'FilterPolicyScope' && desired.FilterPolicy === '') continue;
+    await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existing, AttributeName: name, AttributeValue: value }));
+  }
+  report.updated.push(subscription.logicalId);
+}
+
+async function findSubscription(sns: SNSClient, subscription: LocalSubscription): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: subscription.topicArn, NextToken: nextToken }));
+    const match = page.Subscriptions?.find((candidate) => candidate.Protocol === 'sqs' && candidate.Endpoint === subscription.queueArn);
+    if (match?.SubscriptionArn) return match.SubscriptionArn;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+// dynalite predates on-demand billing and requires a provisioned throughput; the numbers have no
+// local effect (dynalite does not throttle).
+const THROUGHPUT = { ReadCapacityUnits: 1000, WriteCapacityUnits: 1000 };
+
+async function provisionTable(table: LocalTable, dynamodb: DynamoDBClient, report: ProvisionReport): Promise<void> {
+  try {
+    await dynamodb.send(new DescribeTableCommand({ TableName: table.name }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const input: CreateTableCommandInput = {
+    TableName: table.name,
+    KeySchema: [...table.keySchema],
+    AttributeDefinitions: [...table.attributeDefinitions],
+    ProvisionedThroughput: THROUGHPUT,
+    ...(table.globalSecondaryIndexes?.length
+      ? { GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({ ...(index as object), ProvisionedThroughput: THROUGHPUT }) as never) }
+      : {}),
+  };
+  await dynamodb.send(new CreateTableCommand(input));
+  report.created.push(table.logicalId);
+}

@@ -1,0 +1,213 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import dynalite from 'dynalite';
+import { buildApp } from 'fauxqs';
+import { LocalRuntimeError, PortInUseError } from './errors.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './intrinsics.ts';
+
+export type LambdaStats = Record<string, { invocations: number; errors: number }>;
+
+export interface ServicesOptions {
+  /** Public endpoint port on 127.0.0.1; 0 picks a free one. */
+  readonly port: number;
+  /** Folder for persisted state (fauxqs SQLite, dynalite LevelDB); in-memory when omitted. */
+  readonly dataDir?: string;
+  /** Lambda invocation counts for the stats endpoint (the Lambda host's `stats()`). */
+  readonly lambdaStats?: () => LambdaStats;
+}
+
+export interface RequestStats {
+  requests: Record<'sns' | 'sqs' | 'dynamodb' | 'sts', Record<string, number>>;
+  lambda: LambdaStats;
+}
+
+export interface LocalServices {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  readonly endpoint: string;
+  readonly port: number;
+  stats(): RequestStats;
+  resetStats(): void;
+  /** Sets where Lambda invocation counts come from (the host starts after the services). */
+  setLambdaStats(source: () => LambdaStats): void;
+  close(): Promise<void>;
+}
+
+/** Stats and control routes live under this prefix of the public endpoint. */
+export const CONTROL_PREFIX = '/_queueflow/';
+
+// SQS actions whose response carries queue URLs: fauxqs forms them from the Host header of the
+// request that created the queue (and persists them), so after a restart on another port they
+// would point at a dead port. Rewriting keeps every URL the runtime hands out on the endpoint.
+const QUEUE_URL_ACTIONS = new Set(['CreateQueue', 'GetQueueUrl', 'ListQueues', 'ListDeadLetterSourceQueues']);
+const FOREIGN_QUEUE_URL = new RegExp(`https?://[^/"<\\s]+/${LOCAL_ACCOUNT_ID}/`, 'g');
+
+/**
+ * Starts fauxqs (SNS, SQS) and dynalite (DynamoDB) in this process behind one AWS-compatible
+ * endpoint on 127.0.0.1. Requests are dispatched in-process by protocol: `X-Amz-Target:
+ * DynamoDB_*` to dynalite, everything else to fauxqs, so there is no proxy hop and no second
+ * listening socket.
+ *
+ * @example
+ * const services = await startServices({ port: 4566, dataDir: '.queueflow/data' });
+ * new SQSClient({ endpoint: services.endpoint, region: 'us-east-1', credentials });
+ */
+export async function startServices(options: ServicesOptions): Promise<LocalServices> {
+  let lambdaStats: () => LambdaStats = options.lambdaStats ?? (() => ({}));
+  let lambdaBaseline: LambdaStats = {};
+  const requests: RequestStats['requests'] = { sns: {}, sqs: {}, dynamodb: {}, sts: {} };
+  const count = (service: keyof RequestStats['requests'], action: string) => {
+    requests[service][action] = (requests[service][action] ?? 0) + 1;
+  };
+
+  const fauxqs = await buildFauxqs(options.dataDir === undefined ? undefined : join(options.dataDir, 'fauxqs'));
+  let endpoint = '';
+  fauxqs.addHook('preHandler', async (request) => {
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
+      count('sqs', target.slice('AmazonSQS.'.length));
+    } else if (request.method === 'POST' && request.body && typeof request.body === 'object' && 'Action' in request.body) {
+      const action = String((request.body as { Action: unknown }).Action);
+      count(action === 'GetCallerIdentity' ? 'sts' : 'sns', action);
+    }
+  });
+  fauxqs.addHook('onSend', async (request, _reply, payload) => {
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && typeof payload === 'string' && QUEUE_URL_ACTIONS.has(target.slice('AmazonSQS.'.length))) {
+      return payload.replace(FOREIGN_QUEUE_URL, `${endpoint}/${LOCAL_ACCOUNT_ID}/`);
+    }
+    return payload;
+  });
+  await fauxqs.ready();
+
+  if (options.dataDir !== undefined) mkdirSync(join(options.dataDir, 'dynamodb'), { recursive: true });
+  // createTableMs 0: tables are ACTIVE at once, so provisioning needs no waiter.
+  const dynamo = dynalite({
+    ...(options.dataDir === undefined ? {} : { path: join(options.dataDir, 'dynamodb') }),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  // dynalite is driven in-process; it listens (on a loopback port nobody is told about) only
+  // because its close() — which flushes and closes LevelDB — requires a listening server.
+  await listen(dynamo, 0, '--aws-port');
+
+  const server = createServer((request, response) => {
+    if (request.url?.startsWith(CONTROL_PREFIX)) return control(request, response);
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
+      count('dynamodb', target.slice(target.indexOf('.') + 1));
+      dynamo.emit('request', request, response);
+      return;
+    }
+    fauxqs.routing(request, response);
+  });
+  // SDK clients keep connections alive; a longer server timeout avoids races on reused sockets.
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, '--aws-port');
+  endpoint = `http://127.0.0.1:${port}`;
+
+  const snapshot = (): RequestStats => ({
+    requests: structuredClone(requests),
+    lambda: Object.fromEntries(
+      Object.entries(lambdaStats()).map(([name, value]) => [
+        name,
+        {
+          invocations: value.invocations - (lambdaBaseline[name]?.invocations ?? 0),
+          errors: value.errors - (lambdaBaseline[name]?.errors ?? 0),
+        },
+      ]),
+    ),
+  });
+  const reset = () => {
+    for (const service of Object.values(requests)) for (const key of Object.keys(service)) delete service[key];
+    lambdaBaseline = structuredClone(lambdaStats());
+  };
+
+  function control(request: IncomingMessage, response: ServerResponse): void {
+    const path = request.url!.split('?')[0];
+    const send = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (request.method === 'GET' && path === `${CONTROL_PREFIX}stats`) return send(200, snapshot());
+    if (request.method === 'POST' && path === `${CONTROL_PREFIX}stats/reset`) {
+      reset();
+      return send(200, snapshot());
+    }
+    if (request.method === 'GET' && path === `${CONTROL_PREFIX}health`) return send(200, { status: 'ok', region: LOCAL_REGION });
+    send(404, { message: `No control route ${request.method} ${path}` });
+  }
+
+  return {
+    endpoint,
+    port,
+    stats: snapshot,
+    resetStats: reset,
+    setLambdaStats(source) {
+      lambdaStats = source;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fauxqs.close();
+      await new Promise<void>((resolve, reject) => dynamo.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+/** Listens on 127.0.0.1 and returns the port; a taken port becomes `PortInUseError`. */
+export function listen(server: NetServer, port: number, flag: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, flag, { cause: error }) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+type FauxqsApp = ReturnType<typeof buildApp>;
+
+/**
+ * Builds the fauxqs app with SQLite persistence, without listening. `startFauxqs` would listen on
+ * 0.0.0.0 (hard-coded in fauxqs 2.4.1), and the runtime must bind loopback only; so this does
+ * what `startFauxqs` does — load persisted state, then wire the persistence into the stores —
+ * using fauxqs's store modules, which its package exports do not expose.
+ */
+async function buildFauxqs(dataDir: string | undefined): Promise<FauxqsApp> {
+  const dist = dirname(fileURLToPath(import.meta.resolve('fauxqs')));
+  const load = async <T>(file: string, name: string): Promise<T> => {
+    const module = (await import(pathToFileURL(join(dist, file)).href)) as Record<string, T>;
+    if (!module[name]) throw new LocalRuntimeError(`fauxqs ${file} has no ${name}; the installed fauxqs is not the pinned 2.4.1`);
+    return module[name];
+  };
+  type Store = { persistence?: unknown; allQueues?: () => Iterable<{ persistence?: unknown }> };
+  const SqsStore = await load<new () => Store>('sqs/sqsStore.js', 'SqsStore');
+  const SnsStore = await load<new () => Store>('sns/snsStore.js', 'SnsStore');
+  const S3Store = await load<new () => Store>('s3/s3Store.js', 'S3Store');
+  const sqsStore = new SqsStore();
+  const snsStore = new SnsStore();
+  const s3Store = new S3Store();
+  let persistence: { load(...stores: Store[]): void; close(): void } | undefined;
+  if (dataDir !== undefined) {
+    const PersistenceManager = await load<new (dir: string) => NonNullable<typeof persistence>>('persistence.js', 'PersistenceManager');
+    persistence = new PersistenceManager(dataDir);
+    // Load first, then attach persistence, so loading does not write every row back.
+    persistence.load(sqsStore, snsStore, s3Store);
+    sqsStore.persistence = persistence;
+    snsStore.persistence = persistence;
+    s3Store.persistence = persistence;
+    for (const queue of sqsStore.allQueues!()) queue.persistence = persistence;
+  }
+  const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION, stores: { sqsStore, snsStore, s3Store } as never });
+  if (persistence) {
+    const opened = persistence;
+    app.addHook('onClose', async () => opened.close());
+  }
+  return app;
+}
