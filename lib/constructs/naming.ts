@@ -1,0 +1,38 @@
+import { QueueflowConfigError } from './errors.ts';
+
+/**
+ * Consumer names become construct ids, output keys (`email` → `EmailQueueUrl`), the
+ * `CONSUMER_NAME` env var and the idempotency scope, so they stay short, lower-case and
+ * free of characters any of those places would reject.
+ */
+const CONSUMER_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const CONSUMER_NAME_MAX = 32;
+
+/** `order.placed`, `user.erasure_requested`: dot-separated lower-case words. */
+const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+$/;
+const EVENT_TYPE_NAME_MAX = 128;
+
+/** `email` → `Email`, `user-profile` → `UserProfile`, `order.placed` → `OrderPlaced`. */
+export function pascalCase(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('');
+}
+
+export function assertConsumerName(name: string): void {
+  if (name.length > CONSUMER_NAME_MAX || !CONSUMER_NAME.test(name)) {
+    throw new QueueflowConfigError(
+      `Invalid consumer name '${name}': use 1-${CONSUMER_NAME_MAX} lower-case letters, digits and single hyphens, starting with a letter (e.g. 'email', 'user-profile').`,
+    );
+  }
+}
+
+export function assertEventTypeName(name: string): void {
+  if (name.length > EVENT_TYPE_NAME_MAX || !EVENT_TYPE_NAME.test(name)) {
+    throw new QueueflowConfigError(
+      `Invalid event type name '${name}': use dot-separated lower-case words of letters, digits and underscores, at most ${EVENT_TYPE_NAME_MAX} characters (e.g. 'order.placed').`,
+    );
+  }
+}

@@ -1,0 +1,527 @@
+import { fileURLToPath } from 'node:url';
+import { AspectPriority, Aspects, Duration, RemovalPolicy, Validations, type IAspect } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKeySourceType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseType,
+  RestApi,
+  type IApiKey,
+  type JsonSchema,
+  type RequestValidator,
+  type ThrottleSettings,
+  type UsagePlan,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct, type IConstruct } from 'constructs';
+import { z } from 'zod';
+import { QueueflowConfigError } from './errors.ts';
+import { assertEventTypeName, pascalCase } from './naming.ts';
+import { QueueConsumer, type ConsumerDefinition, type QueueConsumerOptions } from './queue-consumer.ts';
+import { createQueueflowFunction } from './queueflow-function.ts';
+import { createQueueflowTable } from './queueflow-table.ts';
+import { addReadableOutput } from './readable-output.ts';
+import { WorkflowMonitoring, type ConsumerAlarms } from './workflow-monitoring.ts';
+
+/** The HTTP route that publishes an event type. */
+export interface RouteDefinition {
+  /** A method that carries a body. */
+  readonly method: 'POST' | 'PUT' | 'PATCH';
+  /** API Gateway resource path, path parameters in braces: `/users/{userId}/erasure`. */
+  readonly path: string;
+}
+
+/** An event type as declared on a workflow: one declaration each. */
+export interface EventTypeDefinition {
+  /** Dot-separated lower-case name, e.g. `order.placed`; the SNS `eventType` attribute. */
+  readonly name: string;
+  readonly route: RouteDefinition;
+  /**
+   * zod object schema of the request body. Converted once to JSON Schema draft 4, which becomes
+   * both the API Gateway request model and the producer's validator.
+   */
+  readonly schema: z.ZodType;
+}
+
+/** What the producer learns at build time (see docs/architecture.md). */
+export interface EventCatalogEntry {
+  readonly eventType: string;
+  readonly method: string;
+  readonly resourcePath: string;
+  readonly schema: Record<string, unknown>;
+}
+
+export interface QueueWorkflowProps {
+  /**
+   * Event types to declare up front; more can be added with `addEventType` until the producer
+   * is built.
+   * @default - none
+   */
+  readonly eventTypes?: readonly EventTypeDefinition[];
+  /**
+   * The CloudEvents `source` of published events (`EVENT_SOURCE`).
+   * @default 'queueflow'
+   */
+  readonly eventSource?: string;
+  /**
+   * Prefix of every function's `POWERTOOLS_SERVICE_NAME`.
+   * @default 'queueflow'
+   */
+  readonly serviceName?: string;
+  /**
+   * The producer's handler file.
+   * @default - queueflow's `lambdas/handlers/producer.ts`
+   */
+  readonly producerEntry?: string;
+  /**
+   * The producer's timeout; API Gateway gives up after 29 seconds anyway.
+   * @default Duration.seconds(10)
+   */
+  readonly producerTimeout?: Duration;
+  /**
+   * How long an `Idempotency-Key` (producer) or a processed event id (consumers) is remembered.
+   * @default Duration.days(1)
+   */
+  readonly idempotencyTtl?: Duration;
+  /**
+   * The API stage, the last part of the API URL.
+   * @default 'v1'
+   */
+  readonly stageName?: string;
+  /**
+   * Require an API key (`x-api-key` header) on every route; the key's usage plan throttles it.
+   * @default true
+   */
+  readonly apiKeyRequired?: boolean;
+  /**
+   * Throttle of the API key's usage plan (per key).
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly apiKeyThrottle?: ThrottleSettings;
+  /**
+   * Throttle of the whole stage, across callers.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly stageThrottle?: ThrottleSettings;
+  /**
+   * Create the account-wide role API Gateway needs to write execution and access logs.
+   * Turn off when the account already has one set.
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+  /**
+   * KMS key encrypting the topic.
+   * @default - a new customer-managed key with yearly rotation
+   */
+  readonly topicKey?: IKey;
+  /**
+   * Tuning applied to every consumer unless the consumer sets its own.
+   * @default - the QueueConsumer defaults
+   */
+  readonly consumerDefaults?: QueueConsumerOptions;
+  /**
+   * Alarm when a queue's oldest message is older than this.
+   * @default Duration.seconds(300)
+   */
+  readonly oldestMessageAgeThreshold?: Duration;
+  /**
+   * Topic notified when an alarm changes state.
+   * @default - alarms notify nobody
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * Retention of every function's and the API access log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Removal policy of tables, queues, the topic key and log groups.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Linux caps one command-line argument at 128 KiB, and esbuild receives the catalog as one. */
+const MAX_CATALOG_BYTES = 100_000;
+const ROUTE_PATH = /^(?:\/(?:[A-Za-z0-9._-]+|\{[A-Za-z_][A-Za-z0-9_]*\}))+$/;
+const ROUTE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+const DEFAULT_PRODUCER_ENTRY = fileURLToPath(new URL('../../lambdas/handlers/producer.ts', import.meta.url));
+
+interface GatewayProblem {
+  readonly type: ResponseType;
+  readonly status?: number;
+  readonly slug: string;
+  readonly title: string;
+  /** A template expression that renders as a JSON string. */
+  readonly detail: string;
+}
+
+/**
+ * API Gateway's own errors (before the producer runs) in the same problem+json shape as the
+ * producer's. Templates allow only `$context` substitution: `messageString` arrives quoted, and
+ * `validationErrorString` arrives with its quotes escaped, so both stay valid JSON.
+ */
+const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
+  {
+    type: ResponseType.BAD_REQUEST_BODY,
+    status: 400,
+    slug: 'validation-failed',
+    title: 'The request body does not match the schema',
+    detail: '"$context.error.validationErrorString"',
+  },
+  {
+    // REST APIs answer an unknown method or path with 403 "Missing Authentication Token".
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: 404,
+    slug: 'not-found',
+    title: 'No event type for this method and path',
+    detail: '"Check the method and the path."',
+  },
+  { type: ResponseType.INVALID_API_KEY, status: 403, slug: 'forbidden', title: 'Forbidden', detail: '"Send a valid API key in the x-api-key header."' },
+  { type: ResponseType.ACCESS_DENIED, status: 403, slug: 'forbidden', title: 'Forbidden', detail: '$context.error.messageString' },
+  { type: ResponseType.THROTTLED, status: 429, slug: 'too-many-requests', title: 'Too many requests', detail: '"Slow down and retry with backoff."' },
+  { type: ResponseType.QUOTA_EXCEEDED, status: 429, slug: 'quota-exceeded', title: 'Quota exceeded', detail: '$context.error.messageString' },
+  { type: ResponseType.REQUEST_TOO_LARGE, status: 413, slug: 'payload-too-large', title: 'Payload too large', detail: '$context.error.messageString' },
+  { type: ResponseType.DEFAULT_4XX, slug: 'client-error', title: 'The request was rejected', detail: '$context.error.messageString' },
+  // Never echo an integration error: it can carry internals.
+  { type: ResponseType.DEFAULT_5XX, slug: 'server-error', title: 'The service could not handle the request', detail: '"Retry later."' },
+];
+
+/**
+ * The queueflow workflow: `POST` routes on a REST API publish typed events through one producer
+ * function to an SNS topic, and each consumer gets its own queue, dead-letter queue and function.
+ *
+ * @example
+ * ```ts
+ * const workflow = new QueueWorkflow(stack, 'Orders', { eventSource: 'shop/orders' });
+ * workflow.addEventType({ name: 'order.placed', route: { method: 'POST', path: '/orders' }, schema: OrderPlacedBody });
+ * workflow.addConsumer({ name: 'email', eventTypes: ['order.placed'], entry: 'lambdas/handlers/email-consumer.ts' });
+ * ```
+ */
+export class QueueWorkflow extends Construct {
+  public readonly topic: Topic;
+  public readonly topicKey: IKey;
+  public readonly api: RestApi;
+  public readonly apiKey?: IApiKey;
+  public readonly usagePlan?: UsagePlan;
+  public readonly idempotencyTable: Table;
+  public readonly failureTable: Table;
+  public readonly monitoring: WorkflowMonitoring;
+  public readonly consumers = new Map<string, QueueConsumer>();
+
+  private readonly props: QueueWorkflowProps;
+  private readonly eventTypeDefinitions: EventTypeDefinition[] = [];
+  private readonly catalogEntries: EventCatalogEntry[] = [];
+  private readonly requestValidator: RequestValidator;
+  private readonly removalPolicy: RemovalPolicy;
+  private builtProducer?: NodejsFunction;
+
+  public constructor(scope: Construct, id: string, props: QueueWorkflowProps = {}) {
+    super(scope, id);
+    this.props = props;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    // A customer-managed key, not alias/aws/sns: its key policy is ours to read and narrow,
+    // it rotates, CloudTrail shows its use per key, and services such as CloudWatch or
+    // EventBridge can be allowed to publish, which the AWS-managed key never permits.
+    this.topicKey =
+      props.topicKey ??
+      new Key(this, 'TopicKey', {
+        description: `queueflow ${this.node.path}: encrypts the event topic`,
+        enableKeyRotation: true,
+        removalPolicy: this.removalPolicy,
+      });
+    this.topic = new Topic(this, 'Topic', { masterKey: this.topicKey, enforceSSL: true });
+
+    this.idempotencyTable = createQueueflowTable(this, 'IdempotencyTable', {
+      partitionKey: 'id',
+      timeToLiveAttribute: 'expiration',
+      removalPolicy: this.removalPolicy,
+    });
+    this.failureTable = createQueueflowTable(this, 'FailureTable', {
+      partitionKey: 'pk',
+      timeToLiveAttribute: 'expiration',
+      removalPolicy: this.removalPolicy,
+    });
+
+    this.api = this.createApi();
+    this.requestValidator = this.api.addRequestValidator('BodyValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    if (props.apiKeyRequired ?? true) {
+      this.apiKey = this.api.addApiKey('ApiKey', { description: `queueflow ${this.node.path}` });
+      this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+        throttle: props.apiKeyThrottle ?? { rateLimit: 50, burstLimit: 100 },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      this.usagePlan.addApiKey(this.apiKey);
+    }
+    for (const problem of GATEWAY_PROBLEMS) this.addGatewayProblem(problem);
+    this.acknowledgeApiFindings();
+
+    this.monitoring = new WorkflowMonitoring(this, 'Monitoring', {
+      oldestMessageAgeThreshold: props.oldestMessageAgeThreshold,
+      alarmTopic: props.alarmTopic,
+    });
+
+    this.addOutputs();
+    for (const eventType of props.eventTypes ?? []) this.addEventType(eventType);
+
+    // The producer's bundle embeds the whole catalog (esbuild `define`), so it can only be built
+    // once every event type is declared: at synth, unless someone reads `producer` earlier.
+    Aspects.of(this).add(new BuildProducer(this), { priority: AspectPriority.MUTATING });
+    this.node.addValidation({
+      validate: () => (this.catalogEntries.length === 0 ? [`QueueWorkflow ${this.node.path} declares no event type; add one with addEventType.`] : []),
+    });
+  }
+
+  /**
+   * The producer function. Reading it builds it, after which the catalog is fixed and
+   * `addEventType` fails; synth builds it otherwise.
+   */
+  public get producer(): NodejsFunction {
+    this.builtProducer ??= this.buildProducer();
+    return this.builtProducer;
+  }
+
+  /** The event catalog as the producer receives it. */
+  public get eventCatalog(): readonly EventCatalogEntry[] {
+    return this.catalogEntries;
+  }
+
+  /** Declares an event type: its route, its request model and its entry in the catalog. */
+  public addEventType(definition: EventTypeDefinition): void {
+    if (this.builtProducer) {
+      throw new QueueflowConfigError(
+        `Cannot add event type '${definition.name}': the producer of ${this.node.path} is already built with a fixed catalog. Declare every event type before reading 'producer'.`,
+      );
+    }
+    assertEventTypeName(definition.name);
+    const { method, path } = definition.route;
+    if (!ROUTE_METHODS.has(method) || !ROUTE_PATH.test(path)) {
+      throw new QueueflowConfigError(
+        `Event type '${definition.name}': route '${method} ${path}' is invalid; use POST, PUT or PATCH and a path like '/users/{userId}/erasure'.`,
+      );
+    }
+    for (const known of this.catalogEntries) {
+      if (known.eventType === definition.name) {
+        throw new QueueflowConfigError(`Event type '${definition.name}' is declared twice.`);
+      }
+      if (known.method === method && known.resourcePath === path) {
+        throw new QueueflowConfigError(`Event types '${known.eventType}' and '${definition.name}' share the route ${method} ${path}.`);
+      }
+    }
+    this.eventTypeDefinitions.push(definition);
+    this.catalogEntries.push({ eventType: definition.name, method, resourcePath: path, schema: toDraft4(definition) });
+  }
+
+  /** Declares a consumer: its queue, DLQ, subscription, function, alarms and outputs. */
+  public addConsumer(definition: ConsumerDefinition): QueueConsumer {
+    if (this.consumers.has(definition.name)) {
+      throw new QueueflowConfigError(`Consumer '${definition.name}' is declared twice.`);
+    }
+    const known = new Set(this.catalogEntries.map((entry) => entry.eventType));
+    const unknown = definition.eventTypes.filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      throw new QueueflowConfigError(
+        `Consumer '${definition.name}' takes unknown event type(s) ${unknown.map((name) => `'${name}'`).join(', ')}; ` +
+          `declare them with addEventType first (known: ${[...known].join(', ') || 'none'}).`,
+      );
+    }
+    const consumer = new QueueConsumer(this, `Consumer${pascalCase(definition.name)}`, {
+      ...withoutUndefined(this.props.consumerDefaults ?? {}),
+      logRetention: this.props.logRetention,
+      ...withoutUndefined(definition),
+      name: definition.name,
+      eventTypes: definition.eventTypes,
+      entry: definition.entry,
+      topic: this.topic,
+      idempotencyTable: this.idempotencyTable,
+      failureTable: this.failureTable,
+      idempotencyTtl: this.props.idempotencyTtl,
+      serviceName: this.props.serviceName,
+      removalPolicy: this.removalPolicy,
+    });
+    this.consumers.set(definition.name, consumer);
+    this.monitoring.watchConsumer(consumer);
+
+    const pascal = pascalCase(definition.name);
+    addReadableOutput(this, `${pascal}QueueUrl`, consumer.queue.queueUrl, `Queue of consumer '${definition.name}'`);
+    addReadableOutput(this, `${pascal}DlqUrl`, consumer.deadLetterQueue.queueUrl, `Dead-letter queue of consumer '${definition.name}'`);
+    addReadableOutput(this, `${pascal}FunctionName`, consumer.function.functionName, `Function of consumer '${definition.name}'`);
+    return consumer;
+  }
+
+  /** The alarms watching a consumer. */
+  public alarmsOf(consumerName: string): ConsumerAlarms | undefined {
+    return this.monitoring.alarms.get(consumerName);
+  }
+
+  private createApi(): RestApi {
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: this.props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: this.removalPolicy,
+    });
+    const stageThrottle = this.props.stageThrottle ?? { rateLimit: 100, burstLimit: 200 };
+    return new RestApi(this, 'Api', {
+      description: `queueflow ${this.node.path}: publishes events`,
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      apiKeySourceType: ApiKeySourceType.HEADER,
+      cloudWatchRole: this.props.apiGatewayCloudWatchRole ?? true,
+      // The role is account-wide: other APIs in the account may rely on it after this stack goes.
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      defaultMethodOptions: { apiKeyRequired: this.props.apiKeyRequired ?? true },
+      deployOptions: {
+        stageName: this.props.stageName ?? 'v1',
+        throttlingRateLimit: stageThrottle.rateLimit,
+        throttlingBurstLimit: stageThrottle.burstLimit,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Request bodies hold personal data (emails, phone numbers): never log them.
+        dataTraceEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+    });
+  }
+
+  /** cdk-nag AwsSolutions findings this design accepts, each with the reason. */
+  private acknowledgeApiFindings(): void {
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The account-level role API Gateway uses to write execution and access logs; AWS documents this managed policy for exactly that role.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'Callers are authenticated by API key and throttled by stage and usage plan; a WAF web ACL is an account-level choice added with a CfnWebACLAssociation on the stage.',
+      },
+    );
+    if (this.apiKey) {
+      const reason =
+        'The API serves machine clients authenticated by API key (x-api-key) with a per-key usage plan throttle, as the README explains; it has no end users to authorize with IAM or Cognito.';
+      Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
+    }
+  }
+
+  private addGatewayProblem(problem: GatewayProblem): void {
+    const status = problem.status === undefined ? '' : `"status":${problem.status},`;
+    this.api.addGatewayResponse(`Problem${problem.type.responseType}`, {
+      type: problem.type,
+      statusCode: problem.status === undefined ? undefined : String(problem.status),
+      responseHeaders: { 'Content-Type': "'application/problem+json'" },
+      templates: {
+        'application/json':
+          `{"type":"urn:queueflow:problem:${problem.slug}","title":"${problem.title}",${status}` +
+          `"detail":${problem.detail},"requestId":"$context.requestId"}`,
+      },
+    });
+  }
+
+  private addOutputs(): void {
+    addReadableOutput(this, 'ApiUrl', this.api.url, 'Base URL of the event API');
+    if (this.apiKey) {
+      addReadableOutput(this, 'ApiKeyId', this.apiKey.keyId, 'API key id; read its value with aws apigateway get-api-key --include-value');
+    }
+    addReadableOutput(this, 'TopicArn', this.topic.topicArn, 'Event topic');
+    addReadableOutput(this, 'IdempotencyTableName', this.idempotencyTable.tableName, 'Powertools idempotency records');
+    addReadableOutput(this, 'FailureTableName', this.failureTable.tableName, 'Last failure of each failed event, per consumer');
+  }
+
+  private buildProducer(): NodejsFunction {
+    const catalog = JSON.stringify(this.catalogEntries);
+    if (Buffer.byteLength(catalog) > MAX_CATALOG_BYTES) {
+      throw new QueueflowConfigError(
+        `The event catalog of ${this.node.path} is ${Buffer.byteLength(catalog)} bytes; keep the schemas under ${MAX_CATALOG_BYTES} bytes in total.`,
+      );
+    }
+    const producer = createQueueflowFunction(this, 'Producer', {
+      entry: this.props.producerEntry ?? DEFAULT_PRODUCER_ENTRY,
+      description: `queueflow producer: ${this.catalogEntries.map((entry) => entry.eventType).join(', ')}`,
+      timeout: this.props.producerTimeout ?? Duration.seconds(10),
+      logRetention: this.props.logRetention,
+      removalPolicy: this.removalPolicy,
+      define: { QUEUEFLOW_EVENT_CATALOG: JSON.stringify(catalog) },
+      environment: {
+        TOPIC_ARN: this.topic.topicArn,
+        IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
+        IDEMPOTENCY_TTL_SECONDS: String((this.props.idempotencyTtl ?? Duration.days(1)).toSeconds()),
+        EVENT_SOURCE: this.props.eventSource ?? 'queueflow',
+        POWERTOOLS_SERVICE_NAME: `${this.props.serviceName ?? 'queueflow'}-producer`,
+      },
+    });
+    // Publish only; with a customer-managed key this also grants GenerateDataKey*/Decrypt on that key.
+    this.topic.grantPublish(producer);
+    // The grant lands on the role's default policy; the role is a sibling of the function.
+    Validations.of(producer.role ?? producer).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Granted by Topic.grantPublish on the topic key only: SNS needs a data key to encrypt each published message.',
+    });
+    this.idempotencyTable.grant(producer, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+
+    const integration = new LambdaIntegration(producer, { proxy: true, allowTestInvoke: false });
+    for (const [index, definition] of this.eventTypeDefinitions.entries()) {
+      const entry = this.catalogEntries[index];
+      const pascal = pascalCase(definition.name);
+      const model = this.api.addModel(`${pascal}Model`, {
+        contentType: 'application/json',
+        description: `Body of ${definition.name}`,
+        schema: entry.schema as JsonSchema,
+      });
+      const pathParameters = [...entry.resourcePath.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+      this.api.root.resourceForPath(entry.resourcePath).addMethod(entry.method, integration, {
+        requestValidator: this.requestValidator,
+        requestModels: { 'application/json': model },
+        requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
+        operationName: pascal,
+      });
+    }
+    return producer;
+  }
+}
+
+/** Builds the producer at synth, after the app has declared every event type. */
+class BuildProducer implements IAspect {
+  public constructor(private readonly workflow: QueueWorkflow) {}
+
+  public visit(node: IConstruct): void {
+    if (node === this.workflow && this.workflow.eventCatalog.length > 0) void this.workflow.producer;
+  }
+}
+
+function toDraft4(definition: EventTypeDefinition): Record<string, unknown> {
+  let schema: Record<string, unknown>;
+  try {
+    schema = z.toJSONSchema(definition.schema, { target: 'draft-4' }) as Record<string, unknown>;
+  } catch (error) {
+    throw new QueueflowConfigError(`Event type '${definition.name}': its schema cannot be expressed as JSON Schema draft 4.`, {
+      cause: error,
+    });
+  }
+  if (schema.type !== 'object') {
+    throw new QueueflowConfigError(`Event type '${definition.name}': the body schema must be a zod object, not '${String(schema.type)}'.`);
+  }
+  return schema;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,64 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from '../../lambdas/shared/events.ts';
+import { QueueWorkflow } from '../constructs/queue-workflow.ts';
+import { createQueueflowTable } from '../constructs/queueflow-table.ts';
+import { addReadableOutput } from '../constructs/readable-output.ts';
+
+const handlerEntry = (file: string): string => fileURLToPath(new URL(`../../lambdas/handlers/${file}`, import.meta.url));
+
+/**
+ * The sample: orders and erasure requests fan out to email, SMS and inventory consumers, whose
+ * effects land in a ledger table so a duplicate effect is visible.
+ */
+export class QueueflowSampleStack extends Stack {
+  public readonly workflow: QueueWorkflow;
+  public readonly ledgerTable: Table;
+
+  public constructor(scope: Construct, id = 'QueueflowSample', props: StackProps = {}) {
+    super(scope, id, { stackName: 'QueueflowSample', description: 'queueflow sample: orders and erasure requests', ...props });
+
+    this.workflow = new QueueWorkflow(this, 'Workflow', {
+      eventSource: 'queueflow/sample',
+      // A demo is torn down with `cdk destroy`; production workflows keep the RETAIN default.
+      removalPolicy: RemovalPolicy.DESTROY,
+      // Short backoff so a failing message reaches its DLQ within minutes in a demo.
+      consumerDefaults: {
+        timeout: Duration.seconds(10),
+        backoffBase: Duration.seconds(1),
+        backoffCap: Duration.seconds(60),
+      },
+      eventTypes: [
+        { name: EventTypes.OrderPlaced, route: { method: 'POST', path: '/orders' }, schema: OrderPlacedBody },
+        {
+          name: EventTypes.UserErasureRequested,
+          route: { method: 'POST', path: '/users/{userId}/erasure' },
+          schema: UserErasureRequestedBody,
+        },
+      ],
+    });
+
+    this.ledgerTable = createQueueflowTable(this, 'LedgerTable', { partitionKey: 'pk', removalPolicy: RemovalPolicy.DESTROY });
+    addReadableOutput(this, 'LedgerTableName', this.ledgerTable.tableName, 'One item per effect the sample consumers perform');
+
+    const allEvents = [EventTypes.OrderPlaced, EventTypes.UserErasureRequested];
+    const consumers = [
+      { name: 'email', eventTypes: allEvents },
+      { name: 'sms', eventTypes: allEvents },
+      // Stock reservations hold no personal data, so inventory has nothing to erase.
+      { name: 'inventory', eventTypes: [EventTypes.OrderPlaced] },
+    ];
+    for (const { name, eventTypes } of consumers) {
+      const consumer = this.workflow.addConsumer({
+        name,
+        eventTypes,
+        entry: handlerEntry(`${name}-consumer.ts`),
+        environment: { LEDGER_TABLE_NAME: this.ledgerTable.tableName },
+      });
+      // Each effect is a new item (PutItem); the ledger is never read or changed by consumers.
+      this.ledgerTable.grant(consumer.function, 'dynamodb:PutItem');
+    }
+  }
+}
