@@ -11,6 +11,7 @@ export const MAX_BODY_BYTES = 262_144;
 const PATH_PARAMETER = /^[A-Za-z0-9_-]{1,64}$/;
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A request header by case-insensitive name: clients and API Gateway do not agree on case. */
 export const headerValue = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined => {
@@ -35,13 +36,15 @@ export const requireJsonContentType = (event: Pick<APIGatewayProxyEvent, 'header
  * @throws {ProblemError} 413 over {@link MAX_BODY_BYTES}; 400 `malformed-json` when it is not a JSON object.
  */
 export const readJsonObjectBody = (event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Record<string, unknown> => {
-  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.byteLength > MAX_BODY_BYTES) {
     throw new ProblemError(413, 'payload-too-large', `The body must not exceed ${MAX_BODY_BYTES} bytes.`);
   }
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    // Fatal decoding: JSON must be UTF-8 (RFC 8259), and a lenient decoder would turn bad bytes
+    // into U+FFFD that then pass as data.
+    body = JSON.parse(utf8.decode(bytes));
   } catch (error) {
     throw new ProblemError(400, 'malformed-json', 'The body is not valid JSON.', { cause: error });
   }
