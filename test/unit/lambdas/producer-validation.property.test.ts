@@ -1,20 +1,27 @@
 /**
- * Property-based specification of the producer's body validation: the draft-4 document the
- * construct derives from each sample zod schema, compiled by the producer's validator.
+ * Property-based specification of the producer's validation: first the body validator with the
+ * draft-4 document the construct derives from each sample zod schema, then the whole producer
+ * handler (SNS and DynamoDB mocked) under arbitrary requests.
  *
  * Every generated valid body is accepted; every mutation that breaks the schema is rejected with
- * the broken field named by its JSON pointer; and no input at all makes the validator throw (a
- * throw would surface as a 5xx instead of a 400).
+ * the broken field named by its JSON pointer; no input makes the validator throw; and no request
+ * whatsoever gets a 5xx from the handler or publishes unless it was answered 202.
  */
+import { PublishCommand } from '@aws-sdk/client-sns';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OrderPlacedBody, UserErasureRequestedBody } from '#shared/events';
 import { compileBodyValidator, type ValidationResult } from '#shared/validation';
+import { apiEvent, baseLambdaEnv, captureLogs, lambdaContext, setEnv } from '../../helpers/lambda.ts';
+import { resetSdkMocks, snsMock } from '../../helpers/sdk-mocks.ts';
 
 // The same conversion the construct performs for the API Gateway model and the producer.
-const validateOrder = compileBodyValidator(z.toJSONSchema(OrderPlacedBody, { target: 'draft-4' }));
-const validateErasure = compileBodyValidator(z.toJSONSchema(UserErasureRequestedBody, { target: 'draft-4' }));
+const orderSchema = z.toJSONSchema(OrderPlacedBody, { target: 'draft-4' });
+const erasureSchema = z.toJSONSchema(UserErasureRequestedBody, { target: 'draft-4' });
+const validateOrder = compileBodyValidator(orderSchema);
+const validateErasure = compileBodyValidator(erasureSchema);
 
 type Json = Record<string, unknown>;
 
@@ -248,6 +255,130 @@ describe('producer validation (user.erasure_requested)', () => {
       fc.property(id, (userId) => {
         expect(namedFields(validateErasure({ userId }))).toContain('/userId');
       }),
+    );
+  });
+});
+
+describe('producer handler under arbitrary requests', () => {
+  type Handler = (event: ReturnType<typeof apiEvent>, context: ReturnType<typeof lambdaContext>) => Promise<APIGatewayProxyResult>;
+  let handler: Handler;
+  let restoreEnv: () => void;
+  let logs: ReturnType<typeof captureLogs>;
+
+  beforeAll(async () => {
+    restoreEnv = setEnv({
+      ...baseLambdaEnv,
+      TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:queueflow-events',
+      IDEMPOTENCY_TABLE_NAME: 'idempotency',
+      EVENT_SOURCE: 'queueflow/orders',
+      QUEUEFLOW_EVENT_CATALOG: JSON.stringify([
+        { eventType: 'order.placed', method: 'POST', resourcePath: '/orders', schema: orderSchema },
+        { eventType: 'user.erasure_requested', method: 'POST', resourcePath: '/users/{userId}/erasure', schema: erasureSchema },
+      ]),
+    });
+    // The handler reads its environment and catalog when built, so import it only now.
+    const { createProducerHandler } = await import('#shared/producer');
+    handler = createProducerHandler() as unknown as Handler;
+    logs = captureLogs();
+  });
+
+  afterAll(() => {
+    logs?.restore();
+    restoreEnv?.();
+  });
+
+  /** Invokes the handler against fresh mocks; returns the answer and what was published. */
+  const invoke = async (event: ReturnType<typeof apiEvent>) => {
+    resetSdkMocks();
+    snsMock.on(PublishCommand).resolves({ MessageId: 'message-1' });
+    const response = await handler(event, lambdaContext());
+    const published = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    return { response, published, body: JSON.parse(response.body) as Record<string, unknown> };
+  };
+
+  const jsonBody = (value: unknown) => JSON.stringify(value);
+  const anyBody = fc.oneof(
+    validOrder.map(jsonBody),
+    brokenOrder.map(({ body }) => jsonBody(body)),
+    fc.jsonValue().map(jsonBody),
+    fc.string({ maxLength: 200, unit: 'binary' }),
+    fc.constant(''),
+  );
+  const anyRequest = fc.record({
+    method: fc.constantFrom('POST', 'GET', 'PUT', 'DELETE', 'post'),
+    resource: fc.constantFrom('/orders', '/users/{userId}/erasure', '/unknown', '/orders/{id}'),
+    userId: fc.oneof(id, fc.string({ maxLength: 80, unit: 'binary' })),
+    contentType: fc.option(
+      fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/jsonp', 'APPLICATION/JSON', ''),
+      { nil: undefined },
+    ),
+    idempotencyKey: fc.option(fc.oneof(id, fc.string({ maxLength: 300, unit: 'binary' })), { nil: undefined }),
+    correlationId: fc.option(fc.string({ maxLength: 200 }), { nil: undefined }),
+    body: fc.option(anyBody, { nil: null }),
+  });
+
+  it('answers every request with a 202 or a 4xx problem, never a 5xx, and publishes only on 202', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyRequest, async (request) => {
+        // Prepare
+        const headers: Record<string, string> = {};
+        if (request.contentType !== undefined) headers['Content-Type'] = request.contentType;
+        if (request.idempotencyKey !== undefined) headers['Idempotency-Key'] = request.idempotencyKey;
+        if (request.correlationId !== undefined) headers['X-Correlation-Id'] = request.correlationId;
+        const event = apiEvent({
+          method: request.method,
+          resource: request.resource,
+          path: request.resource.replace('{userId}', request.userId),
+          pathParameters: request.resource.includes('{userId}') ? { userId: request.userId } : undefined,
+          headers,
+          body: request.body,
+        });
+
+        // Act
+        const { response, published, body } = await invoke(event);
+
+        // Assess
+        expect(response.statusCode).toBeLessThan(500);
+        if (response.statusCode === 202) {
+          expect(published).toHaveLength(1);
+          expect(body).toEqual({ eventId: expect.any(String), correlationId: expect.any(String) });
+        } else {
+          expect(response.statusCode).toBeGreaterThanOrEqual(400);
+          expect(published).toHaveLength(0);
+          expect(response.headers?.['Content-Type']).toBe('application/problem+json');
+          expect(body).toMatchObject({ type: expect.stringMatching(/^urn:queueflow:problem:[a-z-]+$/), status: response.statusCode });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('publishes every valid order once, with the body as the event data', async () => {
+    await fc.assert(
+      fc.asyncProperty(validOrder, async (order) => {
+        const { response, published } = await invoke(apiEvent({ body: JSON.stringify(order) }));
+
+        expect(response.statusCode).toBe(202);
+        expect(published).toHaveLength(1);
+        const envelope = JSON.parse(published[0]!.Message!) as { type: string; data: unknown };
+        expect(envelope).toMatchObject({ type: 'order.placed', data: order });
+        expect(published[0]!.MessageAttributes?.eventType?.StringValue).toBe('order.placed');
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('rejects every schema-breaking order with 400 validation-failed naming the field, publishing nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(brokenOrder, async ({ body: order, field }) => {
+        const { response, published, body } = await invoke(apiEvent({ body: JSON.stringify(order) }));
+
+        expect(response.statusCode).toBe(400);
+        expect(body.type).toBe('urn:queueflow:problem:validation-failed');
+        expect((body.errors as { field: string }[]).map((error) => error.field)).toContain(field);
+        expect(published).toHaveLength(0);
+      }),
+      { numRuns: 300 },
     );
   });
 });
