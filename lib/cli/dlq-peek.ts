@@ -1,0 +1,103 @@
+/**
+ * `queueflow dlq peek <consumer>`: the dead letters of one consumer with the reason each one
+ * failed, joined from the consumer's failure records. Messages are released at once (nothing is
+ * removed), but SQS counts every receive: each peek adds one to a message's receive count.
+ * The payload (`data`) is never shown; the failure records never hold it either.
+ */
+import { peekEnvelopeIdentity } from '#shared/envelope';
+import { failureRecordKey } from '#adapters/failure-store';
+import { findConsumer } from './consumers.ts';
+import { peekDeadLetters, queueCounts } from './dead-letters.ts';
+import { ExitCode } from './errors.ts';
+import { getFailureRecords } from './failure-records.ts';
+import type { FailureRecordView } from './failure-records.ts';
+import type { CliIo } from './io.ts';
+import { formatDuration, printable } from './table.ts';
+import type { Target } from './target.ts';
+
+export const DEFAULT_PEEK_LIMIT = 10;
+export const MAX_PEEK_LIMIT = 100;
+
+export interface DlqPeekOptions {
+  readonly consumer: string;
+  readonly limit: number;
+  readonly json: boolean;
+}
+
+export interface PeekedDeadLetter {
+  readonly messageId: string;
+  readonly eventId: string | null;
+  readonly eventType: string | null;
+  readonly correlationId: string | null;
+  /** SQS ApproximateReceiveCount: the consumer's deliveries plus every peek, this one included. */
+  readonly receiveCount: number;
+  readonly sentAt: string | null;
+  /** The consumer's failure record, or null when none is found (expired, or never written). */
+  readonly failure: FailureRecordView | null;
+}
+
+export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions): Promise<ExitCode> => {
+  const consumer = findConsumer(target.outputs, options.consumer);
+  const letters = await peekDeadLetters(target.sqs, consumer.dlqUrl, options.limit);
+  const identities = letters.map((letter) => ({ letter, identity: peekEnvelopeIdentity(letter.body) }));
+  const keyOf = ({ letter, identity }: (typeof identities)[number]): string =>
+    failureRecordKey({ consumer: consumer.name, eventId: identity.eventId, messageId: letter.messageId });
+  const tableName = target.outputs.FailureTableName;
+  if (tableName === undefined && letters.length > 0) {
+    io.stderr.write(`Note: ${target.description} has no FailureTableName output, so no failure reasons are shown.\n`);
+  }
+  const records =
+    tableName === undefined || letters.length === 0
+      ? new Map<string, FailureRecordView>()
+      : await getFailureRecords(target.dynamodb, tableName, identities.map(keyOf), io.sleep);
+  const peeked: PeekedDeadLetter[] = identities.map((entry) => ({
+    messageId: entry.letter.messageId,
+    eventId: entry.identity.eventId ?? null,
+    eventType: entry.identity.eventType ?? null,
+    correlationId: entry.identity.correlationId ?? null,
+    receiveCount: entry.letter.receiveCount,
+    sentAt: entry.letter.sentAt?.toISOString() ?? null,
+    failure: records.get(keyOf(entry)) ?? null,
+  }));
+
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ consumer: consumer.name, deadLetters: peeked }, null, 2)}\n`);
+  } else if (peeked.length > 0) {
+    io.stdout.write(peeked.map((letter) => describe(letter, io.now())).join('\n'));
+  }
+  if (peeked.length === 0) {
+    io.stderr.write(`The ${consumer.name} DLQ is empty: nothing to peek.\n`);
+    return ExitCode.ok;
+  }
+  const { visible, inFlight } = await queueCounts(target.sqs, consumer.dlqUrl);
+  io.stderr.write(
+    `${peeked.length} of ~${Math.max(visible + inFlight, peeked.length)} dead letters in the ${consumer.name} DLQ shown, all released again. ` +
+      `Peeking is a receive: each receive count above includes it.\n`,
+  );
+  return ExitCode.ok;
+};
+
+const describe = (letter: PeekedDeadLetter, now: number): string => {
+  const lines: [string, string][] = [
+    ['correlation id', letter.correlationId ?? '-'],
+    ['message id', letter.messageId],
+    [
+      'sent',
+      letter.sentAt === null ? '-' : `${letter.sentAt} (${formatDuration((now - Date.parse(letter.sentAt)) / 1000)} ago)`,
+    ],
+    ['receive count', `${letter.receiveCount} (SQS, includes peeks)`],
+  ];
+  const failure = letter.failure;
+  if (failure === null) {
+    lines.push(['last error', '(no failure record: expired, or the message failed before the consumer ran)']);
+  } else {
+    lines.push(
+      ['failed attempts', String(failure.attempts ?? '-')],
+      ['first failure', failure.firstFailureAt ?? '-'],
+      ['last failure', failure.lastFailureAt ?? '-'],
+      ['last error', `${failure.errorType ?? 'Error'}: ${failure.errorMessage ?? ''}`],
+    );
+  }
+  const header = `event ${letter.eventId ?? '(body is not an envelope)'}  ${letter.eventType ?? ''}`.trimEnd();
+  return `${printable(header)}\n${lines.map(([label, value]) => `  ${label.padEnd(15)}  ${printable(value)}`).join('\n')}\n`;
+};
