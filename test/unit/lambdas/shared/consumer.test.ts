@@ -1,0 +1,335 @@
+/**
+ * The consumer pipeline (docs/architecture.md, "Consumers"): partial batch responses, effect-once
+ * idempotency on the envelope id, the failure record and the retry backoff.
+ */
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Envelope } from '#shared/envelope';
+import type { ConsumerContext } from '#shared/consumer';
+import { createConsumerHandler } from '#shared/consumer';
+import { baseLambdaEnv, captureLogs, lambdaContext, setEnv, sqsEvent, sqsRecord } from '../../../helpers/lambda.ts';
+import { FakeDynamoDb, dynamoDbMock, resetSdkMocks, sqsMock } from '../../../helpers/sdk-mocks.ts';
+
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/queueflow-email';
+const IDEMPOTENCY_TABLE = 'queueflow-idempotency';
+const FAILURE_TABLE = 'queueflow-failures';
+
+const restoreEnv = setEnv({
+  ...baseLambdaEnv,
+  CONSUMER_NAME: 'email',
+  QUEUE_URL,
+  IDEMPOTENCY_TABLE_NAME: IDEMPOTENCY_TABLE,
+  FAILURE_TABLE_NAME: FAILURE_TABLE,
+  BACKOFF_BASE_SECONDS: '2',
+  BACKOFF_CAP_SECONDS: '60',
+  FAILURE_TTL_SECONDS: '1209600',
+});
+afterAll(restoreEnv);
+
+const envelope = (id: string, data: Record<string, unknown> = { orderId: `ord-${id}` }): Envelope => ({
+  specversion: '1.0',
+  id,
+  source: 'queueflow/orders',
+  type: 'order.placed',
+  time: '2026-11-22T10:00:00.000Z',
+  datacontenttype: 'application/json',
+  correlationid: `corr-${id}`,
+  data,
+});
+
+const recordOf = (messageId: string, body: Envelope | string, receiveCount = 1) =>
+  sqsRecord({ messageId, body: typeof body === 'string' ? body : JSON.stringify(body), receiveCount });
+
+/** A consumer whose effect is a spy; `failFor` lists the event ids whose effect throws. */
+const consumerWith = (failFor: ReadonlySet<string> = new Set(), random = () => 0.5) => {
+  const effects: string[] = [];
+  const handle = vi.fn(async (received: Envelope, _context: ConsumerContext) => {
+    if (failFor.has(received.id)) throw new Error(`downstream refused ${received.id}`);
+    effects.push(received.id);
+  });
+  const handler = createConsumerHandler({ handle, random });
+  const invoke = (event: SQSEvent) => handler(event, lambdaContext());
+  return { handle, effects, invoke };
+};
+
+let dynamo: FakeDynamoDb;
+let logs: ReturnType<typeof captureLogs>;
+beforeEach(() => {
+  dynamo = resetSdkMocks();
+  sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
+  logs = captureLogs();
+});
+afterEach(() => logs.restore());
+
+describe('consumer: processing', () => {
+  it('hands each parsed envelope to handle and reports no failures', async () => {
+    // Prepare
+    const { handle, invoke } = consumerWith();
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('m1', envelope('e1')), recordOf('m2', envelope('e2'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(handle.mock.calls.map(([received]) => received)).toEqual([envelope('e1'), envelope('e2')]);
+    expect(handle.mock.calls[0]![1]).toMatchObject({ consumerName: 'email', attempt: 1 });
+    expect(dynamo.items(IDEMPOTENCY_TABLE)).toEqual([
+      expect.objectContaining({ id: expect.stringMatching(/^email#/), status: 'COMPLETED' }),
+      expect.objectContaining({ id: expect.stringMatching(/^email#/), status: 'COMPLETED' }),
+    ]);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+  });
+
+  it('has the effect once when the same event is delivered again', async () => {
+    // Prepare
+    const { effects, invoke } = consumerWith();
+    await invoke(sqsEvent(recordOf('m1', envelope('e1'))));
+
+    // Act: SQS at-least-once delivery, as a new message carrying the same envelope
+    const response = await invoke(sqsEvent(recordOf('m1-copy', envelope('e1'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(effects).toEqual(['e1']);
+  });
+
+  it('fails a duplicate that arrives while the first delivery is still in progress', async () => {
+    // Prepare: the first delivery's effect blocks until released
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const handle = vi.fn(async () => blocked);
+    const invoke = (event: SQSEvent) => createConsumerHandler({ handle })(event, lambdaContext());
+    const first = invoke(sqsEvent(recordOf('m1', envelope('e1'))));
+    await vi.waitFor(() => expect(handle).toHaveBeenCalledTimes(1));
+
+    // Act
+    const duplicate = await invoke(sqsEvent(recordOf('m2', envelope('e1'))));
+    release();
+
+    // Assess
+    expect(duplicate).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(await first).toEqual({ batchItemFailures: [] });
+    expect(handle).toHaveBeenCalledTimes(1);
+    expect(dynamo.items(FAILURE_TABLE)).toEqual([
+      expect.objectContaining({ pk: 'email#e1', errorType: 'IdempotencyAlreadyInProgressError' }),
+    ]);
+  });
+
+  it('reports only the failing record of a batch; the others succeed', async () => {
+    // Prepare
+    const { handle, effects, invoke } = consumerWith(new Set(['e2']));
+
+    // Act
+    const response = await invoke(
+      sqsEvent(recordOf('m1', envelope('e1')), recordOf('m2', envelope('e2')), recordOf('m3', envelope('e3'))),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(handle).toHaveBeenCalledTimes(3);
+    expect(effects.sort()).toEqual(['e1', 'e3']);
+  });
+
+  it('reports every record when the whole batch fails, instead of throwing', async () => {
+    // Prepare
+    const { invoke } = consumerWith(new Set(['e1', 'e2']));
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('m1', envelope('e1')), recordOf('m2', envelope('e2'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }] });
+  });
+
+  it('runs the effect again on redelivery after a failure (the idempotency record is released)', async () => {
+    // Prepare
+    const failFor = new Set(['e1']);
+    const { effects, invoke } = consumerWith(failFor);
+    await invoke(sqsEvent(recordOf('m1', envelope('e1'))));
+    failFor.clear();
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('m1', envelope('e1'), 2)));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(effects).toEqual(['e1']);
+  });
+
+  it.each([
+    ['not JSON', 'this is not json'],
+    ['a JSON array', '[]'],
+    ['an envelope without an id', JSON.stringify({ ...envelope('x'), id: undefined })],
+    ['an envelope of another spec version', JSON.stringify({ ...envelope('x'), specversion: '0.3' })],
+    ['an envelope without data', JSON.stringify({ ...envelope('x'), data: undefined })],
+  ])('fails a record whose body is %s, without calling handle', async (_case, body) => {
+    // Prepare
+    const { handle, invoke } = consumerWith();
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('bad', body), recordOf('good', envelope('e1'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+    expect(handle).toHaveBeenCalledTimes(1);
+    expect(dynamo.items(FAILURE_TABLE)).toEqual([expect.objectContaining({ errorType: 'MalformedEnvelopeError' })]);
+  });
+
+  it('logs each record with its event id and correlation id', async () => {
+    // Prepare
+    const { invoke } = consumerWith(new Set(['e2']));
+
+    // Act
+    await invoke(sqsEvent(recordOf('m1', envelope('e1')), recordOf('m2', envelope('e2'))));
+
+    // Assess
+    const entries = logs.entries();
+    expect(entries).toContainEqual(
+      expect.objectContaining({ message: 'Record processed', eventId: 'e1', correlationId: 'corr-e1', messageId: 'm1' }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({ message: 'Record failed', level: 'ERROR', eventId: 'e2', correlationId: 'corr-e2', errorType: 'Error' }),
+    );
+    expect(logs.text()).not.toContain('ord-e1');
+  });
+});
+
+describe('consumer: failure record', () => {
+  const secretData = { orderId: 'ord-9', customer: { email: 'grace@example.com', phone: '+15555550199' } };
+
+  it('writes one record keyed by consumer and event id, with no payload data', async () => {
+    // Prepare
+    const { invoke } = consumerWith(new Set(['e9']));
+
+    // Act
+    await invoke(sqsEvent(recordOf('m9', envelope('e9', secretData), 3)));
+
+    // Assess
+    const items = dynamo.items(FAILURE_TABLE);
+    expect(items).toEqual([
+      {
+        pk: 'email#e9',
+        consumer: 'email',
+        eventId: 'e9',
+        eventType: 'order.placed',
+        correlationId: 'corr-e9',
+        messageId: 'm9',
+        errorType: 'Error',
+        errorMessage: 'downstream refused e9',
+        attempts: 3,
+        firstFailureAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        lastFailureAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        expiration: expect.any(Number),
+      },
+    ]);
+    const record = items[0]!;
+    expect(record.expiration).toBeCloseTo(Date.parse(record.lastFailureAt as string) / 1000 + 1_209_600, -1);
+    expect(JSON.stringify(items)).not.toMatch(/grace@example\.com|\+15555550199|ord-9/);
+  });
+
+  it('keeps the first failure time and updates the attempts on a later failure', async () => {
+    // Prepare
+    const { invoke } = consumerWith(new Set(['e9']));
+    await invoke(sqsEvent(recordOf('m9', envelope('e9'), 1)));
+    const [first] = dynamo.items(FAILURE_TABLE);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Act
+    await invoke(sqsEvent(recordOf('m9', envelope('e9'), 2)));
+
+    // Assess
+    const [second] = dynamo.items(FAILURE_TABLE);
+    expect(second).toMatchObject({ attempts: 2, firstFailureAt: first!.firstFailureAt });
+    expect(second!.lastFailureAt).not.toBe(first!.lastFailureAt);
+  });
+
+  it('keys an unparseable record by message id, and by the body id when it has one', async () => {
+    // Prepare
+    const { invoke } = consumerWith();
+    const invalidWithId = JSON.stringify({ id: 'e-partial', type: 'order.placed', data: secretData });
+
+    // Act
+    await invoke(sqsEvent(recordOf('m-raw', '{not json: grace@example.com'), recordOf('m-partial', invalidWithId)));
+
+    // Assess
+    const items = dynamo.items(FAILURE_TABLE).sort((a, b) => String(a.pk).localeCompare(String(b.pk)));
+    expect(items.map((item) => [item.pk, item.errorType])).toEqual([
+      ['email#e-partial', 'MalformedEnvelopeError'],
+      ['email#message:m-raw', 'MalformedEnvelopeError'],
+    ]);
+    expect(items[1]).not.toHaveProperty('eventId');
+    expect(JSON.stringify(items)).not.toMatch(/grace@example\.com|ord-9/);
+  });
+
+  it('cuts an error message to 1,000 characters', async () => {
+    // Prepare
+    const handler = createConsumerHandler({
+      handle: async () => {
+        throw new TypeError('x'.repeat(5_000));
+      },
+    });
+
+    // Act
+    await handler(sqsEvent(recordOf('m1', envelope('e1'))), lambdaContext());
+
+    // Assess
+    const [item] = dynamo.items(FAILURE_TABLE);
+    expect(item).toMatchObject({ errorType: 'TypeError' });
+    expect(item!.errorMessage).toHaveLength(1_000);
+  });
+});
+
+describe('consumer: backoff', () => {
+  it.each([
+    [1, 0.5, 2], // ceiling 2: 1 + 0.5·1 = 1.5 → 2
+    [3, 0.5, 6], // ceiling 8: 4 + 0.5·4
+    [3, 0, 4], // ceiling 8: the fixed half only
+    [5, 0.5, 24], // ceiling 32: 16 + 8
+    [7, 0.5, 45], // ceiling min(60, 128) = 60: 30 + 15
+    [50, 0.999, 60], // capped
+  ])('on attempt %d with random %d hides the record for %d s, by its receipt handle', async (attempt, random, seconds) => {
+    // Prepare
+    const { invoke } = consumerWith(new Set(['e1']), () => random);
+
+    // Act
+    await invoke(sqsEvent(recordOf('m1', envelope('e1'), attempt)));
+
+    // Assess
+    const calls = sqsMock.commandCalls(ChangeMessageVisibilityCommand);
+    expect(calls.map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m1', VisibilityTimeout: seconds },
+    ]);
+  });
+
+  it('still reports the record failed when the failure record and the backoff both fail', async () => {
+    // Prepare
+    sqsMock.on(ChangeMessageVisibilityCommand).rejects(new Error('ReceiptHandleIsInvalid'));
+    dynamoDbMock.on(UpdateItemCommand, { TableName: FAILURE_TABLE }).rejects(new Error('ProvisionedThroughputExceeded'));
+    const { effects, invoke } = consumerWith(new Set(['e1']));
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('m1', envelope('e1')), recordOf('m2', envelope('e2'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(effects).toEqual(['e2']);
+    const warnings = logs.entries().filter((entry) => entry.level === 'WARN').map((entry) => entry.message);
+    expect(warnings.sort()).toEqual(['Could not set the retry backoff', 'Could not write the failure record']);
+  });
+});
+
+describe('consumer: configuration', () => {
+  it('refuses to start without its environment', () => {
+    // Prepare
+    const restore = setEnv({ QUEUE_URL: undefined, FAILURE_TABLE_NAME: undefined });
+
+    // Act / Assess
+    try {
+      expect(() => createConsumerHandler({ handle: async () => undefined })).toThrow(/QUEUE_URL[\s\S]*FAILURE_TABLE_NAME|FAILURE_TABLE_NAME[\s\S]*QUEUE_URL/);
+    } finally {
+      restore();
+    }
+  });
+});
