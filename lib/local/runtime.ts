@@ -1,19 +1,17 @@
-import { spawn } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startApiGateway } from './api-gateway.ts';
-import { SynthError } from './errors.ts';
 import { EventSourcePoller } from './event-source-poller.ts';
 import type { FaultConfig } from './faults.ts';
 import { LambdaHost } from './lambda-host.ts';
 import type { LocalModel } from './model.ts';
 import { provision } from './provision.ts';
 import { listen, startServices } from './services.ts';
+import { synthesize } from './synth.ts';
 import { persistedApiKeys, removeStateFile, writeStateFile, type LocalState } from './state-file.ts';
 import { DEFAULT_STACK_NAME, readCloudAssembly } from './template-reader.ts';
 
@@ -192,26 +190,6 @@ function banner(model: LocalModel, state: LocalState, stateFile: string): string
     '',
     READY_LINE,
   ];
-}
-
-/** Runs `cdk synth --quiet` with the project's CDK CLI, writing the assembly to `assemblyDir`. */
-export async function synthesize(projectDir: string, assemblyDir: string): Promise<void> {
-  const cdk = createRequire(join(projectDir, 'package.json')).resolve('aws-cdk/bin/cdk');
-  const child = spawn(process.execPath, [cdk, 'synth', '--quiet', '--output', assemblyDir], {
-    cwd: projectDir,
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((done, fail) => {
-    child.once('error', fail);
-    child.once('close', done);
-  }).catch((error: unknown) => {
-    throw new SynthError(`Could not run the CDK CLI: ${(error as Error).message}`, { cause: error });
-  });
-  if (code !== 0) throw new SynthError(`cdk synth failed (exit ${code}):\n${output.trim().split('\n').slice(-40).join('\n')}`);
 }
 
 /** A free loopback port for `--port 0` (the gateway is started after the model is read). */

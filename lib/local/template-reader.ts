@@ -43,7 +43,6 @@ interface CfnTemplate {
   readonly Outputs?: Record<string, { Value: unknown; Condition?: string }>;
   readonly Mappings?: IntrinsicContext['mappings'];
   readonly Parameters?: Record<string, { Default?: unknown }>;
-  readonly Conditions?: Record<string, unknown>;
 }
 
 /** Types with no local meaning: reported in `skipped`, never emulated. */
@@ -182,9 +181,6 @@ class StackReader {
   }
 
   read(): LocalModel {
-    if (this.template.Conditions && Object.keys(this.template.Conditions).length > 0) {
-      throw new UnsupportedTemplateError('Conditions', 'template section', undefined, 'CloudFormation conditions are not evaluated locally');
-    }
     const byType = (type: string) => Object.keys(this.resources).filter((id) => this.resources[id]!.Type === type);
     for (const [logicalId, resource] of Object.entries(this.resources)) this.checkResource(logicalId, resource);
 
@@ -206,6 +202,7 @@ class StackReader {
     const api = apis[0] === undefined ? undefined : this.restApi(apis[0], functions);
     const outputs: Record<string, string> = {};
     for (const [key, output] of Object.entries(this.template.Outputs ?? {})) {
+      if (output.Condition) throw new UnsupportedTemplateError(key, 'output', 'Condition', 'conditional outputs are not evaluated locally');
       outputs[key] = this.localize(resolveString(output.Value, this.context, `Outputs.${key}`));
     }
     return {
@@ -226,16 +223,13 @@ class StackReader {
   }
 
   private checkResource(logicalId: string, resource: CfnResource): void {
+    // Conditions are not evaluated; CDK puts one on its CDK::Metadata resource, which is skipped.
+    if (SKIPPED_TYPE.test(resource.Type) || SKIPPED_CUSTOM.has(resource.Type) || this.isCustomResourceProvider(logicalId)) {
+      this.skipped.push({ logicalId, type: resource.Type });
+      return;
+    }
     if (resource.Condition) {
       throw new UnsupportedTemplateError(logicalId, resource.Type, 'Condition', 'conditional resources are not evaluated locally');
-    }
-    if (SKIPPED_TYPE.test(resource.Type) || SKIPPED_CUSTOM.has(resource.Type)) {
-      this.skipped.push({ logicalId, type: resource.Type });
-      return;
-    }
-    if (this.isCustomResourceProvider(logicalId)) {
-      this.skipped.push({ logicalId, type: resource.Type });
-      return;
     }
     const allowed = PROPERTIES[resource.Type];
     if (!allowed) throw new UnsupportedTemplateError(logicalId, resource.Type, undefined, 'this resource type is not emulated');
@@ -544,7 +538,7 @@ class StackReader {
       if (!apiStages.some((apiStage) => apiStage.ApiId === apiId)) continue;
       addThrottle(this.resolved(plan, 'Throttle') as never);
       for (const apiStage of apiStages) {
-        if (apiStage.Throttle) this.unsupported(plan, 'ApiStages.Throttle', 'per-method usage plan throttles are not emulated');
+        if (apiStage.Throttle && Object.keys(apiStage.Throttle).length > 0) this.unsupported(plan, 'ApiStages.Throttle', 'per-method usage plan throttles are not emulated');
       }
     }
     const throttle =

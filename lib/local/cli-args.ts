@@ -1,0 +1,96 @@
+/**
+ * The command line of `bin/local.ts` (docs/architecture.md, "Local runtime contract"), parsed with
+ * node:util `parseArgs`; every mistake becomes a `UsageError` that says what to type instead.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.ts';
+import { parseFaultConfig, type FaultConfig } from './faults.ts';
+import type { LocalRuntimeOptions } from './runtime.ts';
+
+export const HELP = `Usage: npm start -- [options]     (or: tsx bin/local.ts [options])
+
+Runs the CDK app's stack locally: REST API, Lambda functions, SNS, SQS and DynamoDB,
+without Docker or an AWS account.
+
+Options:
+  --port <n>          REST API port on 127.0.0.1 (default 3000; 0 picks a free port)
+  --aws-port <n>      AWS endpoint port for SQS, SNS, DynamoDB (default 4566; 0 picks a free port)
+  --data-dir <dir>    where queues, messages and tables persist (default .queueflow/data)
+  --state-file <file> where the API URL, endpoint and outputs are written (default .queueflow/local.json)
+  --assembly <dir>    the cloud assembly (default cdk.out)
+  --stack <name>      the stack to run (default QueueflowSample)
+  --no-synth          use the existing assembly instead of running cdk synth
+  --no-watch          do not reload functions when lambdas/ changes
+  --quiet             print only the banner and errors
+  --faults <file>     fault injection config (JSON; also QUEUEFLOW_FAULTS)
+  -h, --help          show this help
+`;
+
+/** Parses argv into runtime options; throws UsageError with a message fit for the terminal. */
+export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LocalRuntimeOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+      options: {
+        port: { type: 'string' },
+        'aws-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'state-file': { type: 'string' },
+        assembly: { type: 'string' },
+        stack: { type: 'string' },
+        synth: { type: 'boolean', default: true },
+        watch: { type: 'boolean', default: true },
+        quiet: { type: 'boolean', default: false },
+        faults: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\nRun with --help for the options.`, { cause: error });
+  }
+  if (values.help) return 'help';
+  for (const [flag, value] of Object.entries({ '--data-dir': values['data-dir'], '--state-file': values['state-file'], '--assembly': values.assembly, '--stack': values.stack })) {
+    if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} needs a non-empty value`);
+  }
+  const faults = readFaults(values.faults, env.QUEUEFLOW_FAULTS);
+  return {
+    ...(values.port === undefined ? {} : { port: parsePort(values.port, '--port') }),
+    ...(values['aws-port'] === undefined ? {} : { awsPort: parsePort(values['aws-port'], '--aws-port') }),
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    ...(values['state-file'] === undefined ? {} : { stateFile: values['state-file'] }),
+    ...(values.assembly === undefined ? {} : { assembly: values.assembly }),
+    ...(values.stack === undefined ? {} : { stackName: values.stack }),
+    synth: values.synth,
+    watch: values.watch,
+    quiet: values.quiet,
+    ...(faults ? { faults } : {}),
+  };
+}
+
+function parsePort(text: string, flag: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new UsageError(`${flag} must be a port number from 0 to 65535, got "${text}"`);
+  return port;
+}
+
+function readFaults(file: string | undefined, fromEnv: string | undefined): FaultConfig | undefined {
+  let json = fromEnv;
+  if (file !== undefined) {
+    try {
+      json = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--faults: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (json === undefined || json.trim() === '') return undefined;
+  try {
+    return parseFaultConfig(json);
+  } catch (error) {
+    throw new UsageError(`${file ? `--faults ${file}` : 'QUEUEFLOW_FAULTS'}: ${(error as Error).message}`, { cause: error });
+  }
+}
