@@ -67,7 +67,7 @@ export class UnsupportedTemplateError extends LocalRuntimeError {
 export class IntrinsicResolutionError extends LocalRuntimeError {
   constructor(
     readonly path: string,
-    reason: string,
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
     super(`Cannot resolve ${path || 'value'}: ${reason}`, options);

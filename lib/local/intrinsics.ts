@@ -133,7 +133,17 @@ function resolveRef(target: string, context: IntrinsicContext, path: string): un
     if (pseudo === undefined) throw new IntrinsicResolutionError(path, `unknown pseudo parameter ${target}`);
     return pseudo;
   }
-  return context.ref(target);
+  return located(path, () => context.ref(target));
+}
+
+/** Errors from the context know the logical id, not where the reference sits: add that. */
+function located(path: string, lookup: () => unknown): unknown {
+  try {
+    return lookup();
+  } catch (error) {
+    if (!(error instanceof IntrinsicResolutionError) || error.path === path) throw error;
+    throw new IntrinsicResolutionError(path, error.reason, { cause: error });
+  }
 }
 
 function resolveGetAtt(argument: unknown, context: IntrinsicContext, path: string): unknown {
@@ -143,7 +153,7 @@ function resolveGetAtt(argument: unknown, context: IntrinsicContext, path: strin
       ? [argument.slice(0, argument.indexOf('.')), argument.slice(argument.indexOf('.') + 1)]
       : expectArray(argument, path, 2).map((item) => scalar(resolveNode(item, context, path), path));
   if (!logicalId || !attribute) throw new IntrinsicResolutionError(path, `malformed Fn::GetAtt ${JSON.stringify(argument)}`);
-  return context.getAtt(logicalId, attribute);
+  return located(path, () => context.getAtt(logicalId, attribute));
 }
 
 function resolveSub(argument: unknown, context: IntrinsicContext, path: string): string {
@@ -159,7 +169,7 @@ function resolveSub(argument: unknown, context: IntrinsicContext, path: string):
     const dot = trimmed.indexOf('.');
     const resolved =
       dot > 0 && !trimmed.startsWith('AWS::')
-        ? context.getAtt(trimmed.slice(0, dot), trimmed.slice(dot + 1))
+        ? located(path, () => context.getAtt(trimmed.slice(0, dot), trimmed.slice(dot + 1)))
         : resolveRef(trimmed, context, path);
     return scalar(resolved, `${path}.${trimmed}`);
   });

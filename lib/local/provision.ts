@@ -5,8 +5,8 @@ import {
   ResourceNotFoundException,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, ListSubscriptionsByTopicCommand, SetSubscriptionAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SetSubscriptionAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, QueueDoesNotExist, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ProvisioningError } from './errors.ts';
 import type { LocalModel, LocalQueue, LocalSubscription, LocalTable } from './model.ts';
 
@@ -68,15 +68,22 @@ export function redriveOrder(queues: readonly LocalQueue[]): LocalQueue[] {
 }
 
 async function provisionQueue(queue: LocalQueue, sqs: SQSClient, report: ProvisionReport): Promise<void> {
-  try {
+  const existing = await sqs
+    .send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['All'] }))
+    .catch((error: unknown) => {
+      if (error instanceof QueueDoesNotExist) return undefined;
+      throw error;
+    });
+  if (!existing) {
     await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
     report.created.push(queue.logicalId);
-  } catch (error) {
-    // The queue exists with other attributes (the template changed since the data was written).
-    if ((error as Error).name !== 'QueueNameExists' && !/QueueAlreadyExists|already exists/i.test((error as Error).message)) throw error;
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: queue.attributes }));
-    report.updated.push(queue.logicalId);
+    return;
   }
+  // The template changed since the data folder was written: bring the queue up to date.
+  const changed = Object.entries(queue.attributes).filter(([name, value]) => existing.Attributes?.[name] !== value);
+  if (changed.length === 0) return;
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: Object.fromEntries(changed) }));
+  report.updated.push(queue.logicalId);
 }
 
 function subscriptionAttributes(subscription: LocalSubscription): Record<string, string> {
@@ -97,12 +104,15 @@ async function provisionSubscription(subscription: LocalSubscription, sns: SNSCl
   }
   // Subscribe refuses an existing subscription with other attributes, so bring it up to date
   // attribute by attribute; an empty FilterPolicy removes a policy the template dropped.
-  const desired = { FilterPolicy: '', ...attributes };
-  for (const [name, value] of Object.entries(desired)) {
-    if (name === 'FilterPolicyScope' && desired.FilterPolicy === '') continue;
+  const current = (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: existing }))).Attributes ?? {};
+  const desired: Record<string, string> = { FilterPolicy: '', ...attributes };
+  const changed = Object.entries(desired).filter(
+    ([name, value]) => (current[name] ?? '') !== value && !(name === 'FilterPolicyScope' && desired.FilterPolicy === ''),
+  );
+  for (const [name, value] of changed) {
     await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existing, AttributeName: name, AttributeValue: value }));
   }
-  report.updated.push(subscription.logicalId);
+  if (changed.length > 0) report.updated.push(subscription.logicalId);
 }
 
 async function findSubscription(sns: SNSClient, subscription: LocalSubscription): Promise<string | undefined> {

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PortInUseError } from '../../../lib/local/errors.ts';
+import { startServices, type LocalServices } from '../../../lib/local/services.ts';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+function clientsFor(services: LocalServices) {
+  const config = { endpoint: services.endpoint, region: 'us-east-1', credentials };
+  return { sqs: new SQSClient(config), sns: new SNSClient(config), dynamodb: new DynamoDBClient(config) };
+}
+
+const table = (name: string) =>
+  new CreateTableCommand({
+    TableName: name,
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+  });
+
+describe('startServices', () => {
+  const open: LocalServices[] = [];
+  const dirs: string[] = [];
+  const start = async (dataDir?: string) => {
+    const services = await startServices({ port: 0, ...(dataDir ? { dataDir } : {}) });
+    open.push(services);
+    return services;
+  };
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((services) => services.close()));
+    dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  });
+
+  it('serves SQS, SNS and DynamoDB on one loopback endpoint', async () => {
+    // Prepare
+    const services = await start();
+    const { sqs, sns, dynamodb } = clientsFor(services);
+
+    // Act
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'q' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: 'hello' }));
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, WaitTimeSeconds: 1 }));
+    const topic = await sns.send(new CreateTopicCommand({ Name: 't' }));
+    const published = await sns.send(new PublishCommand({ TopicArn: topic.TopicArn, Message: 'm' }));
+    await dynamodb.send(table('tbl'));
+    await dynamodb.send(new PutItemCommand({ TableName: 'tbl', Item: { pk: { S: 'a' } } }));
+    const item = await dynamodb.send(new GetItemCommand({ TableName: 'tbl', Key: { pk: { S: 'a' } } }));
+
+    // Assess
+    expect(services.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(received.Messages?.[0]?.Body).toBe('hello');
+    expect(published.MessageId).toBeDefined();
+    expect(item.Item).toEqual({ pk: { S: 'a' } });
+  });
+
+  it('hands out queue URLs on the public endpoint', async () => {
+    // Prepare
+    const services = await start();
+    const { sqs } = clientsFor(services);
+
+    // Act
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }));
+    const found = await sqs.send(new GetQueueUrlCommand({ QueueName: 'orders' }));
+    const listed = await sqs.send(new ListQueuesCommand({}));
+
+    // Assess
+    const expected = `${services.endpoint}/000000000000/orders`;
+    expect([created.QueueUrl, found.QueueUrl, listed.QueueUrls?.[0]]).toEqual([expected, expected, expected]);
+  });
+
+  it('counts requests per service and action, and resets the counts', async () => {
+    // Prepare
+    const services = await start();
+    const { sqs, sns } = clientsFor(services);
+    const topic = await sns.send(new CreateTopicCommand({ Name: 't' }));
+    await sns.send(new PublishCommand({ TopicArn: topic.TopicArn, Message: 'a' }));
+    await sns.send(new PublishCommand({ TopicArn: topic.TopicArn, Message: 'b' }));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'q' }));
+
+    // Act
+    const over = await fetch(`${services.endpoint}/_queueflow/stats`).then((response) => response.json());
+    const reset = await fetch(`${services.endpoint}/_queueflow/stats/reset`, { method: 'POST' }).then((response) => response.json());
+
+    // Assess
+    expect(over.requests).toEqual({ sns: { CreateTopic: 1, Publish: 2 }, sqs: { CreateQueue: 1 }, dynamodb: {}, sts: {} });
+    expect(reset.requests).toEqual({ sns: {}, sqs: {}, dynamodb: {}, sts: {} });
+  });
+
+  it('reports Lambda invocations since the last reset', async () => {
+    // Prepare
+    let invocations = 3;
+    const services = await start();
+    services.setLambdaStats(() => ({ Fn: { invocations, errors: 1 } }));
+    services.resetStats();
+
+    // Act
+    invocations = 5;
+    const stats = services.stats();
+
+    // Assess
+    expect(stats.lambda).toEqual({ Fn: { invocations: 2, errors: 0 } });
+  });
+
+  it('answers 404 for an unknown control route', async () => {
+    // Prepare
+    const services = await start();
+
+    // Act
+    const response = await fetch(`${services.endpoint}/_queueflow/nope`);
+
+    // Assess
+    expect(response.status).toBe(404);
+  });
+
+  it('keeps queues, messages and tables in the data folder across a restart', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'queueflow-services-'));
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    const before = clientsFor(first);
+    const queue = await before.sqs.send(new CreateQueueCommand({ QueueName: 'kept' }));
+    await before.sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: 'survives' }));
+    await before.dynamodb.send(table('kept'));
+    await before.dynamodb.send(new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'x' } } }));
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+
+    // Act
+    const second = await start(dataDir);
+    const after = clientsFor(second);
+    const received = await after.sqs.send(new ReceiveMessageCommand({ QueueUrl: `${second.endpoint}/000000000000/kept`, WaitTimeSeconds: 1 }));
+    const tables = await after.dynamodb.send(new ListTablesCommand({}));
+    const item = await after.dynamodb.send(new GetItemCommand({ TableName: 'kept', Key: { pk: { S: 'x' } } }));
+
+    // Assess
+    expect(received.Messages?.[0]?.Body).toBe('survives');
+    expect(tables.TableNames).toEqual(['kept']);
+    expect(item.Item).toEqual({ pk: { S: 'x' } });
+  });
+
+  it('fails with PortInUseError naming the flag when the port is taken', async () => {
+    // Prepare
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+
+    // Act
+    const attempt = startServices({ port });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(PortInUseError);
+    await expect(attempt).rejects.toThrow(/--aws-port/);
+    blocker.close();
+  });
+});
