@@ -70,7 +70,10 @@ export class EventSourcePoller {
 
   constructor(options: EventSourcePollerOptions) {
     this.#options = options;
-    this.#sqs = new SQSClient({ endpoint: options.endpoint, region: options.region, credentials: options.credentials });
+    // A copy: the SDK tags the credentials object it is given (`$source`), which would leak into
+    // the caller's object (and from there into the state file).
+    const { accessKeyId, secretAccessKey } = options.credentials;
+    this.#sqs = new SQSClient({ endpoint: options.endpoint, region: options.region, credentials: { accessKeyId, secretAccessKey } });
   }
 
   start(): void {
