@@ -146,8 +146,9 @@ export class QueueConsumer extends Construct {
   public readonly subscription: SqsSubscription;
 
   public constructor(scope: Construct, id: string, props: QueueConsumerProps) {
-    super(scope, id);
+    // Validate before joining the tree, so a rejected consumer leaves no half-built construct.
     const settings = resolveSettings(props);
+    super(scope, id);
     this.consumerName = props.name;
     this.eventTypes = [...props.eventTypes];
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

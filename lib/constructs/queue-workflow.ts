@@ -437,6 +437,8 @@ export class QueueWorkflow extends Construct {
   }
 
   private addOutputs(): void {
+    // RestApi adds its own `<id>Endpoint<hash>` output; ApiUrl replaces it under a readable key.
+    this.api.node.tryRemoveChild('Endpoint');
     addReadableOutput(this, 'ApiUrl', this.api.url, 'Base URL of the event API');
     if (this.apiKey) {
       addReadableOutput(this, 'ApiKeyId', this.apiKey.keyId, 'API key id; read its value with aws apigateway get-api-key --include-value');

@@ -1,0 +1,291 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnResource } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { sampleStack } from './workflow-fixture.ts';
+
+const { stack, template } = sampleStack();
+const workflow = stack.workflow;
+const CONSUMERS = {
+  email: ['order.placed', 'user.erasure_requested'],
+  sms: ['order.placed', 'user.erasure_requested'],
+  inventory: ['order.placed'],
+} as const;
+
+const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnResource);
+const consumer = (name: string) => {
+  const found = workflow.consumers.get(name);
+  if (!found) throw new Error(`no consumer ${name}`);
+  return found;
+};
+const getAtt = (construct: IConstruct, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalId(construct), attribute] });
+
+describe('QueueflowSample stack', () => {
+  it('declares one topic, one API and per consumer a queue, a DLQ, a subscription, a function and two alarms', () => {
+    // Act
+    const count = (type: string) => Object.keys(template.findResources(type)).length;
+
+    // Assess
+    expect(count('AWS::SNS::Topic')).toBe(1);
+    expect(count('AWS::SNS::Subscription')).toBe(3);
+    expect(count('AWS::SQS::Queue')).toBe(6);
+    expect(count('AWS::Lambda::Function')).toBe(4);
+    expect(count('AWS::Lambda::EventSourceMapping')).toBe(3);
+    expect(count('AWS::DynamoDB::Table')).toBe(3);
+    expect(count('AWS::CloudWatch::Alarm')).toBe(6);
+    expect(count('AWS::CloudWatch::Dashboard')).toBe(1);
+    expect(count('AWS::ApiGateway::RestApi')).toBe(1);
+    expect(count('AWS::ApiGateway::Method')).toBe(2);
+    expect(count('AWS::ApiGateway::Model')).toBe(2);
+  });
+
+  it.each(Object.entries(CONSUMERS))('subscribes %s to its event types with raw delivery', (name, eventTypes) => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      Endpoint: getAtt(consumer(name).queue),
+      TopicArn: { Ref: logicalId(workflow.topic) },
+      RawMessageDelivery: true,
+      FilterPolicy: { eventType: [...eventTypes] },
+    });
+  });
+
+  it.each(Object.keys(CONSUMERS))('gives %s a DLQ kept 14 days after 5 receives, and a 60 s visibility (6 × 10 s)', (name) => {
+    const { queue, deadLetterQueue } = consumer(name);
+    template.hasResource('AWS::SQS::Queue', {
+      Properties: {
+        VisibilityTimeout: 60,
+        MessageRetentionPeriod: 4 * 24 * 3600,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: { deadLetterTargetArn: getAtt(deadLetterQueue), maxReceiveCount: 5 },
+      },
+    });
+    expect(template.toJSON().Resources[logicalId(queue)].Properties.VisibilityTimeout).toBe(60);
+    expect(template.toJSON().Resources[logicalId(deadLetterQueue)].Properties).toEqual({
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('encrypts every queue and denies it any request without TLS', () => {
+    // Arrange
+    const queues = template.findResources('AWS::SQS::Queue');
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+
+    // Assess
+    for (const [id, queue] of Object.entries(queues)) {
+      expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
+      const sslDenied = policies.some(
+        (policy) =>
+          JSON.stringify(policy.Properties.Queues).includes(id) &&
+          policy.Properties.PolicyDocument.Statement.some(
+            (statement: { Effect: string; Condition?: unknown }) =>
+              statement.Effect === 'Deny' &&
+              JSON.stringify(statement.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+          ),
+      );
+      expect(sslDenied, `${id} enforces TLS`).toBe(true);
+    }
+  });
+
+  it('encrypts the topic with a rotating customer-managed key and enforces TLS on it', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: getAtt(workflow.topicKey) });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it.each([
+    ['idempotency', 'id', true],
+    ['failure', 'pk', true],
+    ['ledger', 'pk', false],
+  ] as const)('makes the %s table on-demand, encrypted, with PITR, key %s', (table, key, hasTtl) => {
+    // Arrange
+    const resource = { idempotency: workflow.idempotencyTable, failure: workflow.failureTable, ledger: stack.ledgerTable }[table];
+
+    // Act
+    const properties = template.toJSON().Resources[logicalId(resource)].Properties;
+
+    // Assess
+    expect(properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(properties.TimeToLiveSpecification).toEqual(hasTtl ? { AttributeName: 'expiration', Enabled: true } : undefined);
+  });
+
+  it.each(Object.keys(CONSUMERS))('drains %s with partial batch responses, 10 records a batch', (name) => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(consumer(name).queue),
+      FunctionName: { Ref: logicalId(consumer(name).function) },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it.each(Object.keys(CONSUMERS))('configures %s with the documented environment', (name) => {
+    const { queue } = consumer(name);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 10,
+      Environment: {
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          CONSUMER_NAME: name,
+          QUEUE_URL: { Ref: logicalId(queue) },
+          IDEMPOTENCY_TABLE_NAME: { Ref: logicalId(workflow.idempotencyTable) },
+          FAILURE_TABLE_NAME: { Ref: logicalId(workflow.failureTable) },
+          LEDGER_TABLE_NAME: { Ref: logicalId(stack.ledgerTable) },
+          BACKOFF_BASE_SECONDS: '1',
+          BACKOFF_CAP_SECONDS: '60',
+          FAILURE_TTL_SECONDS: '1209600',
+          IDEMPOTENCY_TTL_SECONDS: '86400',
+          POWERTOOLS_SERVICE_NAME: `queueflow-${name}`,
+        },
+      },
+    });
+  });
+
+  it('configures the producer with the topic, the idempotency table and the event source', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          TOPIC_ARN: { Ref: logicalId(workflow.topic) },
+          IDEMPOTENCY_TABLE_NAME: { Ref: logicalId(workflow.idempotencyTable) },
+          IDEMPOTENCY_TTL_SECONDS: '86400',
+          EVENT_SOURCE: 'queueflow/sample',
+          POWERTOOLS_SERVICE_NAME: 'queueflow-producer',
+        },
+      },
+    });
+  });
+
+  describe('IAM', () => {
+    const statementsOf = (fn: IConstruct & { role?: IConstruct }) => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+        JSON.stringify(policy.Properties.Roles).includes(logicalId(fn.role as IConstruct)),
+      );
+      return policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    };
+    const logs = (fn: IConstruct) => ({
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [stack.getLogicalId(fn.node.scope!.node.findChild(`${fn.node.id}Logs`).node.defaultChild as CfnResource), 'Arn'] },
+    });
+
+    it('grants no action on every resource', () => {
+      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) => policy.Properties.PolicyDocument.Statement,
+      );
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) expect(statement.Resource).not.toBe('*');
+      expect(Object.keys(template.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: Match.anyValue() } }))).toEqual([
+        // Only API Gateway's account-level logging role uses a managed policy.
+        logicalId(workflow.api.node.findChild('CloudWatchRole')),
+      ]);
+    });
+
+    it.each(Object.keys(CONSUMERS))('lets %s consume its queue, use idempotency, record failures and write the ledger, nothing more', (name) => {
+      const { function: fn, queue } = consumer(name);
+      expect(statementsOf(fn)).toEqual([
+        logs(fn),
+        {
+          Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+          Effect: 'Allow',
+          Resource: getAtt(queue),
+        },
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Effect: 'Allow',
+          Resource: [getAtt(workflow.idempotencyTable)],
+        },
+        { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: [getAtt(workflow.failureTable)] },
+        { Action: 'dynamodb:PutItem', Effect: 'Allow', Resource: [getAtt(stack.ledgerTable)] },
+      ]);
+    });
+
+    it('lets the producer publish to the topic and use idempotency, nothing more', () => {
+      const producer = workflow.producer;
+      expect(statementsOf(producer)).toEqual([
+        logs(producer),
+        { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: logicalId(workflow.topic) } },
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: getAtt(workflow.topicKey) },
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Effect: 'Allow',
+          Resource: [getAtt(workflow.idempotencyTable)],
+        },
+      ]);
+    });
+  });
+
+  describe('monitoring', () => {
+    it.each(Object.keys(CONSUMERS))('alarms on any message in the %s DLQ and on its queue\'s oldest message past 300 s', (name) => {
+      const { queue, deadLetterQueue } = consumer(name);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(deadLetterQueue, 'QueueName') }],
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
+        Threshold: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('charts queue depth, DLQ depth, errors, throttles and duration for every consumer', () => {
+      // Arrange
+      const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+
+      // Act
+      const body = JSON.stringify(dashboard.Properties.DashboardBody);
+
+      // Assess
+      for (const name of Object.keys(CONSUMERS)) {
+        for (const title of ['queue depth', 'DLQ depth', 'errors and throttles', 'duration']) expect(body).toContain(`${name}: ${title}`);
+        expect(body).toContain(logicalId(consumer(name).deadLetterQueue));
+        expect(body).toContain(logicalId(consumer(name).function));
+      }
+      for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesNotVisible', 'Errors', 'Throttles', 'Duration']) {
+        expect(body).toContain(metric);
+      }
+    });
+  });
+
+  it('publishes the documented outputs under their readable keys, and no other', () => {
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
+      [
+        'ApiUrl',
+        'ApiKeyId',
+        'TopicArn',
+        'IdempotencyTableName',
+        'FailureTableName',
+        'LedgerTableName',
+        ...['Email', 'Sms', 'Inventory'].flatMap((pascal) => [`${pascal}QueueUrl`, `${pascal}DlqUrl`, `${pascal}FunctionName`]),
+      ].sort(),
+    );
+    template.hasOutput('EmailDlqUrl', { Value: { Ref: logicalId(consumer('email').deadLetterQueue) } });
+    template.hasOutput('InventoryFunctionName', { Value: { Ref: logicalId(consumer('inventory').function) } });
+    template.hasOutput('LedgerTableName', { Value: { Ref: logicalId(stack.ledgerTable) } });
+    template.hasOutput('ApiKeyId', { Value: { Ref: Match.stringLikeRegexp('ApiKey') } });
+  });
+});

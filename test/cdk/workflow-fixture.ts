@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { OrderPlacedBody, UserErasureRequestedBody } from '../../lambdas/shared/events.ts';
+import { QueueWorkflow, type EventTypeDefinition, type QueueWorkflowProps } from '../../lib/constructs/queue-workflow.ts';
+import { QueueflowSampleStack } from '../../lib/stacks/sample-stack.ts';
+
+export const FIXTURE_ENTRY = fileURLToPath(new URL('./fixtures/catalog-echo.ts', import.meta.url));
+
+export const ORDER_PLACED: EventTypeDefinition = {
+  name: 'order.placed',
+  route: { method: 'POST', path: '/orders' },
+  schema: OrderPlacedBody,
+};
+export const ERASURE_REQUESTED: EventTypeDefinition = {
+  name: 'user.erasure_requested',
+  route: { method: 'POST', path: '/users/{userId}/erasure' },
+  schema: UserErasureRequestedBody,
+};
+
+/** An app that skips bundling: template tests do not need the assets. */
+export const appWithoutBundling = (): App => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+export interface WorkflowFixture {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly workflow: QueueWorkflow;
+}
+
+/** A stack holding one workflow with the fixture handler as its producer. */
+export const workflowFixture = (props: QueueWorkflowProps = {}, app: App = appWithoutBundling()): WorkflowFixture => {
+  const stack = new Stack(app, 'Test');
+  const workflow = new QueueWorkflow(stack, 'Workflow', { producerEntry: FIXTURE_ENTRY, ...props });
+  return { app, stack, workflow };
+};
+
+/** A workflow with both sample event types and one consumer built from `consumer`. */
+export const templateWithConsumer = (consumer: Record<string, unknown> = {}, props: QueueWorkflowProps = {}): Template => {
+  const { stack, workflow } = workflowFixture({ eventTypes: [ORDER_PLACED, ERASURE_REQUESTED], ...props });
+  workflow.addConsumer({ name: 'email', eventTypes: ['order.placed'], entry: FIXTURE_ENTRY, ...consumer });
+  return Template.fromStack(stack);
+};
+
+let sample: { app: App; stack: QueueflowSampleStack; template: Template } | undefined;
+
+/** The sample stack, synthesized once per test file. */
+export const sampleStack = (): { app: App; stack: QueueflowSampleStack; template: Template } => {
+  if (!sample) {
+    const app = appWithoutBundling();
+    const stack = new QueueflowSampleStack(app, 'QueueflowSample');
+    sample = { app, stack, template: Template.fromStack(stack) };
+  }
+  return sample;
+};
