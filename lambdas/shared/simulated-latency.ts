@@ -2,7 +2,6 @@
  * An optional pause before a sample consumer's effect (`SIMULATED_LATENCY_MS`), so benchmarks
  * can model a slow downstream without a real one.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LatencyRange } from '#shared/env';
 
 /** A delay drawn uniformly from the range, in whole milliseconds. */
@@ -12,5 +11,6 @@ export const latencyMs = (range: LatencyRange, random: () => number = Math.rando
 /** Waits a delay drawn from the range; resolves at once when there is no range. */
 export const simulateLatency = async (range: LatencyRange | undefined, random: () => number = Math.random): Promise<void> => {
   if (range === undefined) return;
-  await sleep(latencyMs(range, random));
+  const delay = latencyMs(range, random);
+  await new Promise((resolve) => setTimeout(resolve, delay));
 };

@@ -5,12 +5,13 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Envelope } from '#shared/envelope';
 import type { ConsumerContext } from '#shared/consumer';
 import { createConsumerHandler } from '#shared/consumer';
-import { baseLambdaEnv, captureLogs, lambdaContext, setEnv, sqsEvent, sqsRecord } from '../../../helpers/lambda.ts';
-import { FakeDynamoDb, dynamoDbMock, resetSdkMocks, sqsMock } from '../../../helpers/sdk-mocks.ts';
+import { baseLambdaEnv, lambdaContext, setEnv, sqsEvent, sqsRecord } from '../../../helpers/lambda.ts';
+import { useConsumerHarness } from '../../../helpers/consumer-harness.ts';
+import { dynamoDbMock, sqsMock } from '../../../helpers/sdk-mocks.ts';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/queueflow-email';
 const IDEMPOTENCY_TABLE = 'queueflow-idempotency';
@@ -54,14 +55,9 @@ const consumerWith = (failFor: ReadonlySet<string> = new Set(), random = () => 0
   return { handle, effects, invoke };
 };
 
-let dynamo: FakeDynamoDb;
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  dynamo = resetSdkMocks();
-  sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
-  logs = captureLogs();
-});
-afterEach(() => logs.restore());
+const harness = useConsumerHarness();
+const dynamo = { items: (table: string) => harness.dynamo().items(table) };
+const logs = { entries: () => harness.logs().entries(), text: () => harness.logs().text() };
 
 describe('consumer: processing', () => {
   it('hands each parsed envelope to handle and reports no failures', async () => {

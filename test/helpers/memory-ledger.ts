@@ -1,0 +1,8 @@
+import type { EffectEntry, EffectLedger } from '#domain/effect-ledger';
+
+/** An {@link EffectLedger} that keeps the effects in memory, for domain tests. */
+export const memoryLedger = () => {
+  const entries: EffectEntry[] = [];
+  const ledger: EffectLedger = { record: async (entry) => void entries.push(entry) };
+  return { entries, ledger };
+};
