@@ -5,7 +5,7 @@
  * (global `QUEUEFLOW_EVENT_CATALOG`), so a deployed producer needs no config lookup at cold start;
  * tests and the local runtime may pass the same JSON in the environment variable instead.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 declare const QUEUEFLOW_EVENT_CATALOG: string | undefined;
 

@@ -2,7 +2,7 @@
  * Environment configuration, read once at cold start and validated, so a misconfigured function
  * fails loudly on its first invocation instead of misbehaving on some later record.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_VISIBILITY_SECONDS } from '#shared/backoff';
 
 /** The function's environment is missing a variable or holds an invalid value. */

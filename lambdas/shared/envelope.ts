@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -6,7 +6,7 @@
  * both the API Gateway request model and the producer's validator, so API Gateway and the
  * Lambda accept exactly the same bodies.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EventTypes = {
   OrderPlaced: 'order.placed',
