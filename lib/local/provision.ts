@@ -80,7 +80,7 @@ async function provisionQueue(queue: LocalQueue, sqs: SQSClient, report: Provisi
     return;
   }
   // The template changed since the data folder was written: bring the queue up to date.
-  const changed = Object.entries(queue.attributes).filter(([name, value]) => existing.Attributes?.[name] !== value);
+  const changed = Object.entries(queue.attributes).filter(([name, value]) => (existing.Attributes as Record<string, string> | undefined)?.[name] !== value);
   if (changed.length === 0) return;
   await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: Object.fromEntries(changed) }));
   report.updated.push(queue.logicalId);

@@ -9,6 +9,7 @@ import { EventSourcePoller } from './event-source-poller.ts';
 import type { FaultConfig } from './faults.ts';
 import { LambdaHost } from './lambda-host.ts';
 import type { LocalModel } from './model.ts';
+import { PortInUseError } from './errors.ts';
 import { provision } from './provision.ts';
 import { listen, startServices } from './services.ts';
 import { synthesize } from './synth.ts';
@@ -49,7 +50,8 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-export const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+/** Dummy credentials; a fresh object each time, because SDK clients annotate the one they get. */
+export const localCredentials = () => ({ accessKeyId: 'test', secretAccessKey: 'test' });
 export const READY_LINE = 'queueflow local runtime ready';
 
 /**
@@ -93,8 +95,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let model = read();
     if (model.skipped.length > 0) info(`not emulated (no local meaning): ${model.skipped.length} resources (${[...new Set(model.skipped.map((s) => s.type))].join(', ')})`);
 
-    const clientConfig = { endpoint: services.endpoint, region: model.region, credentials: LOCAL_CREDENTIALS };
-    const clients = { sqs: new SQSClient(clientConfig), sns: new SNSClient(clientConfig), dynamodb: new DynamoDBClient(clientConfig) };
+    const clientConfig = () => ({ endpoint: services.endpoint, region: model.region, credentials: localCredentials() });
+    const clients = { sqs: new SQSClient(clientConfig()), sns: new SNSClient(clientConfig()), dynamodb: new DynamoDBClient(clientConfig()) };
     cleanups.push(async () => Object.values(clients).forEach((client) => client.destroy()));
     const report = await provision(model, clients);
     info(`provisioned: ${report.created.length} created, ${report.updated.length} updated, ${model.queues.length} queues, ${model.topics.length} topics, ${model.tables.length} tables`);
@@ -103,8 +105,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functions: model.functions,
       endpoint: services.endpoint,
       region: model.region,
-      credentials: LOCAL_CREDENTIALS,
-      log: (functionName, line) => info(`${functionName} │ ${line}`),
+      credentials: localCredentials(),
+      log: (functionName, line) => info(`${label(functionName, model.stackName)} │ ${line}`),
       ...(options.faults ? { faults: options.faults } : {}),
     });
     cleanups.push(() => host.stop());
@@ -115,14 +117,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       host,
       endpoint: services.endpoint,
       region: model.region,
-      credentials: LOCAL_CREDENTIALS,
-      log: (source, line) => info(`${source} │ ${line}`),
+      credentials: localCredentials(),
+      log: (source, line) => printError(`${label(source, model.stackName)} │ ${line}`),
     });
     poller.start();
     cleanups.push(() => poller.stop());
 
     if (model.api) {
-      const gateway = await startApiGateway({ api: model.api, host, port: apiPort, log: (...parts: unknown[]) => info(parts.map(String).join(' ')) });
+      const gateway = await startApiGateway({ api: model.api, host, port: apiPort, log: (line) => printError(`api │ ${line}`) }).catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'EADDRINUSE' ? new PortInUseError(apiPort, '--port', { cause: error }) : error;
+      });
       cleanups.push(() => gateway.close());
     }
 
@@ -147,7 +151,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       endpoint: services.endpoint,
       region: model.region,
       accountId: model.accountId,
-      credentials: LOCAL_CREDENTIALS,
+      credentials: localCredentials(),
       ...(model.api?.apiKeys[0] ? { apiKey: model.api.apiKeys[0].value } : {}),
       outputs: model.outputs,
       dataDir,
@@ -168,6 +172,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await cleanup();
     throw error;
   }
+}
+
+/** `QueueflowSample-WorkflowConsumerEmailFunction515B9BED` → `WorkflowConsumerEmailFunction`: the log prefix. */
+function label(name: string, stackName: string): string {
+  return name.replace(`${stackName}-`, '').replace(/[0-9A-F]{8}$/, '');
 }
 
 // A valid sample body for the banner's curl (lambdas/shared/events.ts OrderPlacedBody).

@@ -52,6 +52,8 @@ export interface TestRuntime {
   readonly clients: RuntimeClients;
   /** Every line the runtime printed so far (stdout and stderr). */
   output(): string;
+  /** The process's exit code once it has exited (0 after a clean stop), else null. */
+  exitCode(): number | null;
   /** POST JSON to an API route (`'orders'`), with the API key and JSON content type. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   /** SIGTERM, wait for a clean exit; removes the data folder if this harness created it. */
@@ -158,6 +160,7 @@ async function launch(options: StartRuntimeOptions, dataDir: string, ownsDataDir
     pid: child.pid!,
     clients,
     output: () => lines.join('\n'),
+    exitCode: () => child.exitCode,
     post: (path, body, headers = {}) =>
       fetch(new URL(path, ready.apiUrl), {
         method: 'POST',

@@ -7,7 +7,7 @@ import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-s
 import { CreateQueueCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortInUseError } from '../../../lib/local/errors.ts';
-import { startServices, type LocalServices } from '../../../lib/local/services.ts';
+import { startServices, type LocalServices, type RequestStats } from '../../../lib/local/services.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -84,8 +84,8 @@ describe('startServices', () => {
     await sqs.send(new CreateQueueCommand({ QueueName: 'q' }));
 
     // Act
-    const over = await fetch(`${services.endpoint}/_queueflow/stats`).then((response) => response.json());
-    const reset = await fetch(`${services.endpoint}/_queueflow/stats/reset`, { method: 'POST' }).then((response) => response.json());
+    const over = (await fetch(`${services.endpoint}/_queueflow/stats`).then((response) => response.json())) as RequestStats;
+    const reset = (await fetch(`${services.endpoint}/_queueflow/stats/reset`, { method: 'POST' }).then((response) => response.json())) as RequestStats;
 
     // Assess
     expect(over.requests).toEqual({ sns: { CreateTopic: 1, Publish: 2 }, sqs: { CreateQueue: 1 }, dynamodb: {}, sts: {} });

@@ -1,0 +1,210 @@
+/**
+ * The local runtime as a whole, driven from outside: the state file, the one AWS endpoint with
+ * real SDK clients, the stats route, a clean stop, and the command line's errors.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocalCli, startRuntime, type TestRuntime } from './helpers/runtime.ts';
+
+const CONSUMERS = ['Email', 'Sms', 'Inventory'];
+const CONTRACT_OUTPUTS = [
+  'ApiUrl',
+  'ApiKeyId',
+  'TopicArn',
+  'IdempotencyTableName',
+  'FailureTableName',
+  'LedgerTableName',
+  ...CONSUMERS.flatMap((name) => [`${name}QueueUrl`, `${name}DlqUrl`, `${name}FunctionName`]),
+];
+
+describe('local runtime', () => {
+  let runtime: TestRuntime;
+
+  beforeAll(async () => {
+    runtime = await startRuntime();
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  it('writes a state file with loopback URLs, the region, credentials and the API key', () => {
+    // Assess
+    const { state } = runtime;
+    expect(state.pid).toBe(runtime.pid);
+    expect(state.stackName).toBe('QueueflowSample');
+    expect(state.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(state.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(state).toMatchObject({ region: 'us-east-1', accountId: '000000000000', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    expect(state.apiKey).toMatch(/^[A-Za-z0-9]{20,}$/);
+    expect(state.dataDir).toBe(runtime.dataDir);
+  });
+
+  it('resolves every contract output to a local value', () => {
+    // Assess
+    const { outputs, endpoint, apiUrl } = runtime.state;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(CONTRACT_OUTPUTS));
+    for (const value of Object.values(outputs)) expect(value).not.toMatch(/amazonaws\.com|\$\{|Fn::|\[object/);
+    expect(outputs.ApiUrl).toBe(apiUrl);
+    for (const name of CONSUMERS) {
+      expect(outputs[`${name}QueueUrl`]).toMatch(new RegExp(`^${endpoint}/000000000000/`));
+      expect(outputs[`${name}DlqUrl`]).toMatch(new RegExp(`^${endpoint}/000000000000/`));
+    }
+    expect(outputs.TopicArn).toMatch(/^arn:aws:sns:us-east-1:000000000000:/);
+  });
+
+  it('serves SQS through the one endpoint, with the queue URL the state file gives', async () => {
+    // Act
+    const attributes = await runtime.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: runtime.state.outputs.InventoryQueueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }),
+    );
+    const name = runtime.state.outputs.InventoryQueueUrl!.split('/').pop();
+    const found = await runtime.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+
+    // Assess
+    const redrive = JSON.parse(attributes.Attributes!.RedrivePolicy!) as { deadLetterTargetArn: string; maxReceiveCount: number };
+    expect(redrive.deadLetterTargetArn.split(':').pop()).toBe(runtime.state.outputs.InventoryDlqUrl!.split('/').pop());
+    expect(redrive.maxReceiveCount).toBeGreaterThan(0);
+    expect(found.QueueUrl).toBe(runtime.state.outputs.InventoryQueueUrl);
+  });
+
+  it('serves SNS through the one endpoint: the topic and its raw, filtered subscriptions', async () => {
+    // Act
+    const topic = await runtime.clients.sns.send(new GetTopicAttributesCommand({ TopicArn: runtime.state.outputs.TopicArn }));
+    const subscriptions = await runtime.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: runtime.state.outputs.TopicArn }));
+    const attributes = await Promise.all(
+      subscriptions.Subscriptions!.map((subscription) =>
+        runtime.clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn })),
+      ),
+    );
+
+    // Assess
+    expect(topic.Attributes?.TopicArn).toBe(runtime.state.outputs.TopicArn);
+    expect(subscriptions.Subscriptions).toHaveLength(CONSUMERS.length);
+    for (const { Attributes } of attributes) {
+      expect(Attributes?.RawMessageDelivery).toBe('true');
+      expect(JSON.parse(Attributes!.FilterPolicy!)).toHaveProperty('eventType');
+    }
+  });
+
+  it('serves DynamoDB through the one endpoint', async () => {
+    // Act
+    const described = await Promise.all(
+      ['LedgerTableName', 'IdempotencyTableName', 'FailureTableName'].map((key) =>
+        runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: runtime.state.outputs[key] })),
+      ),
+    );
+
+    // Assess
+    expect(described.map((table) => table.Table?.TableStatus)).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+  });
+
+  it('counts requests per service and action on the stats route', async () => {
+    // Prepare
+    await fetch(`${runtime.endpoint}/_queueflow/stats/reset`, { method: 'POST' });
+    await runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: runtime.state.outputs.LedgerTableName }));
+
+    // Act
+    const stats = (await (await fetch(`${runtime.endpoint}/_queueflow/stats`)).json()) as { requests: Record<string, Record<string, number>>; lambda: object };
+
+    // Assess
+    expect(stats.requests.dynamodb).toEqual({ DescribeTable: 1 });
+    expect(stats.lambda).toBeTypeOf('object');
+  });
+});
+
+describe('local runtime lifecycle', () => {
+  it('stops cleanly on SIGTERM: exit code 0, state file removed, data kept', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'queueflow-lifecycle-'));
+    const runtime = await startRuntime({ dataDir });
+    const stateFile = join(dataDir, 'local.json');
+    expect(existsSync(stateFile)).toBe(true);
+    const started = performance.now();
+
+    // Act
+    await runtime.stop();
+
+    // Assess
+    expect(runtime.exitCode()).toBe(0);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(existsSync(stateFile)).toBe(false);
+    expect(existsSync(join(dataDir, 'fauxqs'))).toBe(true);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+});
+
+describe('bin/local.ts command line', () => {
+  it('prints the options for --help and exits 0', async () => {
+    // Act
+    const { code, output } = await runLocalCli(['--help']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(output).toMatch(/--aws-port/);
+    expect(output).toMatch(/--no-synth/);
+  });
+
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--port', 'abc'], /--port must be a port number/],
+    [['--aws-port', '70000'], /--aws-port must be a port number/],
+    [['--port'], /--port.*argument missing/],
+    [['--faults', '/nonexistent/faults.json'], /--faults: cannot read/],
+  ])('exits 2 with a clear message for %j', async (args, message) => {
+    // Act
+    const { code, output } = await runLocalCli(args);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(output).toMatch(message);
+  });
+
+  it('exits 1 naming the folder when --no-synth finds no assembly', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'queueflow-empty-'));
+
+    // Act
+    const { code, output } = await runLocalCli(['--no-synth', '--assembly', dir, '--port', '0', '--aws-port', '0', '--data-dir', join(dir, 'data'), '--state-file', join(dir, 'local.json')]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(output).toMatch(/No cloud assembly at .*manifest\.json missing/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 1 listing the stacks when the stack is not in the assembly', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'queueflow-stack-'));
+
+    // Act
+    const { code, output } = await runLocalCli(['--no-synth', '--stack', 'Nope', '--port', '0', '--aws-port', '0', '--data-dir', join(dir, 'data'), '--state-file', join(dir, 'local.json')]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(output).toMatch(/Stack "Nope" is not in the cloud assembly \(stacks found: .*QueueflowSample/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 1 naming the flag when the AWS port is taken', async () => {
+    // Prepare
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'queueflow-port-'));
+
+    // Act
+    const { code, output } = await runLocalCli(['--no-synth', '--port', '0', '--aws-port', String(port), '--data-dir', join(dir, 'data'), '--state-file', join(dir, 'local.json')]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(output).toMatch(new RegExp(`Port ${port} is already in use; choose another with --aws-port`));
+    blocker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
