@@ -209,10 +209,21 @@ class FunctionPool {
     if (this.#all.size === 0) this.#idle.push(this.#create());
   }
 
+  /** Settles when the environments started so far have finished init; never rejects. */
+  async warmed(): Promise<void> {
+    await Promise.allSettled([...this.#all].map((env) => env.ready));
+  }
+
   /** An environment to run one invocation on, or undefined once the pool is closed. */
   acquire(): Promise<ExecutionEnvironment | undefined> {
     if (this.#closed) return Promise.resolve(undefined);
-    const env = this.#idle.pop();
+    let env = this.#idle.pop();
+    // An environment can die while idle (a stray timer throwing, a failed warm-up); a fresh one
+    // runs the invocation (and reports an init error itself, if the code is broken).
+    while (env?.dead) {
+      this.#all.delete(env);
+      env = this.#idle.pop();
+    }
     if (env) return Promise.resolve(env);
     if (this.#all.size < this.#max) return Promise.resolve(this.#create());
     return new Promise((resolve) => this.#waiters.push(resolve));
@@ -338,6 +349,14 @@ export class LambdaHost {
       else this.#addPool(fn);
     }
     await Promise.all(removed.map(([, pool]) => pool.close()));
+  }
+
+  /**
+   * Resolves once every function's first environment has finished its init phase (successfully or
+   * not), so a caller that awaits it before announcing readiness serves its first request warm.
+   */
+  async ready(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool.warmed()));
   }
 
   /** Invocations and errors per function name, since start. */

@@ -227,6 +227,24 @@ describe('LambdaHost', () => {
     expect(result).toMatchObject({ ok: false, errorType: 'Runtime.HandlerNotFound', errorMessage: 'index.handler is undefined or not exported' });
   });
 
+  it('ready() resolves once the first environments have loaded their bundles', async () => {
+    // Prepare
+    const lambda = start([
+      fn('Slow', await bundle('slow-init', `await new Promise((r) => setTimeout(r, 300)); export const handler = async () => 'warm';`)),
+      fn('Broken', await bundle('broken-init', `throw new Error('init failed');`)),
+    ]);
+
+    // Act
+    await lambda.ready();
+    const result = await lambda.invoke('Slow', {});
+
+    // Assess
+    expect(result.ok).toBe(true);
+    expect(lines.find(([name, line]) => name === 'Stack-Slow' && line.startsWith('REPORT'))?.[1]).toContain('Init Duration');
+    expect(result.durationMs).toBeLessThan(250);
+    expect(await lambda.invoke('Broken', {})).toMatchObject({ ok: false, errorType: 'Runtime.ImportModuleError', errorMessage: 'Error: init failed' });
+  });
+
   it('rejects an unknown function', async () => {
     // Prepare
     const lambda = start([]);
