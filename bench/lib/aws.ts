@@ -1,0 +1,141 @@
+/** SDK clients for a running local runtime, and the reads the measurements make through them. */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
+import type { LocalState } from '../../lib/local/state-file.ts';
+
+export interface Clients {
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+  /**
+   * Requests these clients made, by service and action (as the stats endpoint counts them), so
+   * the cost measurement can leave the measuring tool's own requests out.
+   */
+  readonly ownRequests: Record<'sqs' | 'dynamodb', Record<string, number>>;
+}
+
+const countInto =
+  <Input extends object, Output extends object>(tally: Record<string, number>): FinalizeRequestMiddleware<Input, Output> =>
+  (next, context) =>
+  async (args) => {
+    const action = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+    tally[action] = (tally[action] ?? 0) + 1;
+    return next(args);
+  };
+
+export const clientsFor = (state: Pick<LocalState, 'endpoint' | 'region' | 'credentials'>): Clients => {
+  const config = { endpoint: state.endpoint, region: state.region, credentials: state.credentials, maxAttempts: 5 };
+  const ownRequests: Clients['ownRequests'] = { sqs: {}, dynamodb: {} };
+  const sqs = new SQSClient(config);
+  const dynamodb = new DynamoDBClient(config);
+  // At the finalize step, so each retry of a request is counted, as the server counts it.
+  const options = { step: 'finalizeRequest', name: 'queueflowBenchCounter' } as const;
+  sqs.middlewareStack.add(countInto(ownRequests.sqs), options);
+  dynamodb.middlewareStack.add(countInto(ownRequests.dynamodb), options);
+  return { sqs, dynamodb, ownRequests };
+};
+
+/** A consumer's queue and dead-letter queue, from the stack outputs `<Pascal>QueueUrl` / `<Pascal>DlqUrl`. */
+export interface ConsumerQueues {
+  /** The consumer name as in the ledger (`Email` → `email`, `UserProfile` → `user-profile`). */
+  readonly consumer: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+}
+
+const kebab = (pascal: string): string => pascal.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase();
+
+export const consumerQueues = (outputs: Readonly<Record<string, string>>): ConsumerQueues[] =>
+  Object.keys(outputs)
+    .filter((key) => key.endsWith('QueueUrl') && outputs[`${key.slice(0, -'QueueUrl'.length)}DlqUrl`] !== undefined)
+    .map((key) => {
+      const pascal = key.slice(0, -'QueueUrl'.length);
+      return { consumer: kebab(pascal), queueUrl: outputs[key]!, dlqUrl: outputs[`${pascal}DlqUrl`]! };
+    });
+
+export interface QueueDepth {
+  /** Ready to be received (the backlog). */
+  readonly visible: number;
+  /** Received and not yet deleted, or backed off with ChangeMessageVisibility. */
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+export const queueDepth = async (sqs: SQSClient, queueUrl: string): Promise<QueueDepth> => {
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  return {
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+};
+
+/** One queue attribute, as a string (e.g. `VisibilityTimeout`, `RedrivePolicy`). */
+export const queueAttribute = async (sqs: SQSClient, queueUrl: string, name: QueueAttributeName): Promise<string | undefined> => {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [name] }));
+  return Attributes?.[name];
+};
+
+/** A ledger item: one performed effect. */
+export interface Effect {
+  readonly consumer: string;
+  readonly eventId: string;
+  readonly effect: string;
+  /** Epoch milliseconds of `at`. */
+  readonly atMs: number;
+}
+
+const text = (value: AttributeValue | undefined): string => value?.S ?? '';
+
+/** Every item of the ledger table (a full, paginated scan). */
+export const scanLedger = async (dynamodb: DynamoDBClient, tableName: string): Promise<Effect[]> => {
+  const effects: Effect[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    for (const item of page.Items ?? []) {
+      effects.push({ consumer: text(item.consumer), eventId: text(item.eventId), effect: text(item.effect), atMs: Date.parse(text(item.at)) });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return effects;
+};
+
+/**
+ * Every message in a queue, without deleting any: each is received once and hidden for
+ * `hideSeconds`, so later receives return the others; they reappear afterwards.
+ */
+export const peekAll = async (sqs: SQSClient, queueUrl: string, hideSeconds = 600): Promise<Message[]> => {
+  const seen = new Map<string, Message>();
+  for (let emptyReceives = 0; emptyReceives < 2; ) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: hideSeconds,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) emptyReceives += 1;
+    for (const message of Messages) seen.set(message.MessageId!, message);
+  }
+  return [...seen.values()];
+};
+
+/** The envelope id in a message body, if it is an envelope. */
+export const eventIdOf = (message: Message): string | undefined => {
+  try {
+    const id = (JSON.parse(message.Body ?? '') as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+};
