@@ -30,7 +30,10 @@ export interface LambdaHostOptions {
   readonly accountId?: string;
   /** Execution environments per function, at most. @default 10 */
   readonly maxEnvironmentsPerFunction?: number;
-  /** Limit of the init phase (importing the bundle), as Lambda's 10 s. @default 10_000 */
+  /**
+   * Limit of the init phase (importing the bundle). Lambda's is 10 s; locally cold starts compete
+   * with everything else on the developer's cores, so the default is looser. @default 30_000
+   */
   readonly initTimeoutMs?: number;
 }
 
@@ -124,6 +127,8 @@ class ExecutionEnvironment {
       this.#worker.on('error', (error: Error & { code?: string }) => {
         this.dead = true;
         const type = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : 'Runtime.UnhandledError';
+        // Also when idle: a floating promise that rejects after the handler returned kills it.
+        log(`ERROR ${type}: ${error.stack ?? `${error.name}: ${error.message}`}`);
         reject(new InitError(type, `${error.name}: ${error.message}`));
         clearTimeout(timer);
         if (this.#pending) this.#settle(this.#pending.id, failure(type, `${error.name}: ${error.message}`));
@@ -418,6 +423,6 @@ export class LambdaHost {
       LANG: 'en_US.UTF-8',
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     };
-    return new ExecutionEnvironment(fn, generation, env, init, this.#options.initTimeoutMs ?? 10_000, (line) => this.#options.log(fn.name, line));
+    return new ExecutionEnvironment(fn, generation, env, init, this.#options.initTimeoutMs ?? 30_000, (line) => this.#options.log(fn.name, line));
   }
 }

@@ -245,6 +245,36 @@ describe('LambdaHost', () => {
     expect(await lambda.invoke('Broken', {})).toMatchObject({ ok: false, errorType: 'Runtime.ImportModuleError', errorMessage: 'Error: init failed' });
   });
 
+  it('replaces an environment that died between invocations, and logs why', async () => {
+    // Prepare
+    const lambda = start([fn('Late', await bundle('late', `
+      let calls = 0;
+      export const handler = async () => { calls += 1; setTimeout(() => { throw new Error('late failure'); }, 10); return calls; };`))]);
+    const first = await lambda.invoke('Late', {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Act
+    const second = await lambda.invoke('Late', {});
+
+    // Assess
+    expect(first).toMatchObject({ ok: true, result: 1 });
+    expect(second).toMatchObject({ ok: true, result: 1 });
+    expect(lines.some(([name, line]) => name === 'Stack-Late' && line.includes('Runtime.UnhandledError') && line.includes('late failure'))).toBe(true);
+  });
+
+  it('fails an invocation whose init phase exceeds the init limit', async () => {
+    // Prepare
+    const lambda = start([fn('Hangs', await bundle('hangs', `await new Promise(() => setInterval(() => {}, 1000)); export const handler = async () => 1;`))], {
+      initTimeoutMs: 300,
+    });
+
+    // Act
+    const result = await lambda.invoke('Hangs', {});
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, errorType: 'Runtime.InitTimeout' });
+  });
+
   it('rejects an unknown function', async () => {
     // Prepare
     const lambda = start([]);
