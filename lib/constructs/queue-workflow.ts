@@ -214,13 +214,16 @@ export class QueueWorkflow extends Construct {
   public readonly idempotencyTable: Table;
   public readonly failureTable: Table;
   public readonly monitoring: WorkflowMonitoring;
-  public readonly consumers = new Map<string, QueueConsumer>();
+  /** Consumers by name, in declaration order. */
+  public readonly consumers: ReadonlyMap<string, QueueConsumer>;
+  public readonly requestValidator: RequestValidator;
+  public readonly apiAccessLogs: LogGroup;
 
   private readonly props: QueueWorkflowProps;
   private readonly eventTypeDefinitions: EventTypeDefinition[] = [];
   private readonly catalogEntries: EventCatalogEntry[] = [];
-  private readonly requestValidator: RequestValidator;
   private readonly removalPolicy: RemovalPolicy;
+  private readonly consumersByName = new Map<string, QueueConsumer>();
   private builtProducer?: NodejsFunction;
 
   public constructor(scope: Construct, id: string, props: QueueWorkflowProps = {}) {
@@ -251,7 +254,12 @@ export class QueueWorkflow extends Construct {
       removalPolicy: this.removalPolicy,
     });
 
-    this.api = this.createApi();
+    this.consumers = this.consumersByName;
+    this.apiAccessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: this.removalPolicy,
+    });
+    this.api = this.createApi(this.apiAccessLogs);
     this.requestValidator = this.api.addRequestValidator('BodyValidator', {
       validateRequestBody: true,
       validateRequestParameters: true,
@@ -350,7 +358,7 @@ export class QueueWorkflow extends Construct {
       serviceName: this.props.serviceName,
       removalPolicy: this.removalPolicy,
     });
-    this.consumers.set(definition.name, consumer);
+    this.consumersByName.set(definition.name, consumer);
     this.monitoring.watchConsumer(consumer);
 
     const pascal = pascalCase(definition.name);
@@ -365,11 +373,7 @@ export class QueueWorkflow extends Construct {
     return this.monitoring.alarms.get(consumerName);
   }
 
-  private createApi(): RestApi {
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: this.props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: this.removalPolicy,
-    });
+  private createApi(accessLogs: LogGroup): RestApi {
     const stageThrottle = this.props.stageThrottle ?? { rateLimit: 100, burstLimit: 200 };
     return new RestApi(this, 'Api', {
       description: `queueflow ${this.node.path}: publishes events`,

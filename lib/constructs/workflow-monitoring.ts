@@ -48,12 +48,15 @@ const PERIOD = Duration.minutes(1);
  */
 export class WorkflowMonitoring extends Construct {
   public readonly dashboard: Dashboard;
-  public readonly alarms = new Map<string, ConsumerAlarms>();
+  /** Alarms by consumer name. */
+  public readonly alarms: ReadonlyMap<string, ConsumerAlarms>;
+  private readonly alarmsByConsumer = new Map<string, ConsumerAlarms>();
   private readonly ageThreshold: Duration;
   private readonly alarmTopic?: ITopic;
 
   public constructor(scope: Construct, id: string, props: WorkflowMonitoringProps = {}) {
     super(scope, id);
+    this.alarms = this.alarmsByConsumer;
     this.ageThreshold = props.oldestMessageAgeThreshold ?? Duration.seconds(300);
     this.alarmTopic = props.alarmTopic;
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -82,7 +85,7 @@ export class WorkflowMonitoring extends Construct {
         description: `queueflow: consumer '${name}' has a message older than ${this.ageThreshold.toSeconds()}s in its queue.`,
       }),
     };
-    this.alarms.set(name, alarms);
+    this.alarmsByConsumer.set(name, alarms);
 
     const fn = consumer.function;
     const depth = (title: string, metrics: IMetric[]): GraphWidget => new GraphWidget({ title, left: metrics, width: 6 });
@@ -113,12 +116,13 @@ export class WorkflowMonitoring extends Construct {
     id: string,
     props: { metric: IMetric; threshold: number; comparisonOperator: ComparisonOperator; description: string },
   ): Alarm {
+    const { description, ...alarmProps } = props;
     const alarm = new Alarm(scope, id, {
-      ...props,
+      ...alarmProps,
       evaluationPeriods: 1,
       // No data means an idle queue, not a problem.
       treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: props.description,
+      alarmDescription: description,
     });
     if (this.alarmTopic) {
       const action = new SnsAction(this.alarmTopic);
