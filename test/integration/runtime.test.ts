@@ -2,15 +2,15 @@
  * The local runtime as a whole, driven from outside: the state file, the one AWS endpoint with
  * real SDK clients, the stats route, a clean stop, and the command line's errors.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocalCli, startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { PROJECT_DIR, runLocalCli, startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
 const CONSUMERS = ['Email', 'Sms', 'Inventory'];
 const CONTRACT_OUTPUTS = [
@@ -137,6 +137,54 @@ describe('local runtime lifecycle', () => {
     expect(existsSync(join(dataDir, 'fauxqs'))).toBe(true);
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
+});
+
+describe('hot reload', () => {
+  // A throwaway CDK project inside the repository (so it resolves aws-cdk-lib from node_modules),
+  // whose one function the test edits while the runtime watches its lambdas/ folder.
+  mkdirSync(join(PROJECT_DIR, '.queueflow'), { recursive: true });
+  const projectDir = mkdtempSync(join(PROJECT_DIR, '.queueflow', 'hot-reload-'));
+  const handlerFile = join(projectDir, 'lambdas', 'hello', 'index.mjs');
+  const handler = (text: string) => `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(text)} });\n`;
+  let runtime: TestRuntime | undefined;
+
+  beforeAll(() => {
+    mkdirSync(dirname(handlerFile), { recursive: true });
+    writeFileSync(handlerFile, handler('v1'));
+    writeFileSync(join(projectDir, 'cdk.json'), JSON.stringify({ app: 'npx tsx app.ts' }));
+    writeFileSync(
+      join(projectDir, 'app.ts'),
+      [
+        "import { App, Stack } from 'aws-cdk-lib';",
+        "import * as apigateway from 'aws-cdk-lib/aws-apigateway';",
+        "import * as lambda from 'aws-cdk-lib/aws-lambda';",
+        'const app = new App();',
+        "const stack = new Stack(app, 'QueueflowSample');",
+        "const fn = new lambda.Function(stack, 'Hello', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromAsset('lambdas/hello') });",
+        "new apigateway.LambdaRestApi(stack, 'Api', { handler: fn, proxy: false }).root.addResource('hello').addMethod('GET');",
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  it('rebuilds and reloads a function when its source changes, without a restart', async () => {
+    // Prepare
+    runtime = await startRuntime({ projectDir, synth: true, watch: true, readyTimeoutMs: 120_000 });
+    const before = await (await fetch(`${runtime.apiUrl}hello`)).text();
+
+    // Act
+    writeFileSync(handlerFile, handler('v2'));
+    await runtime.waitForLine(/^reloaded /, 120_000);
+    const after = await (await fetch(`${runtime.apiUrl}hello`)).text();
+
+    // Assess
+    expect(before).toBe('v1');
+    expect(after).toBe('v2');
+    expect(runtime.exitCode()).toBeNull();
+  }, 240_000);
 });
 
 describe('bin/local.ts command line', () => {

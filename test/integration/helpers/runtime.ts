@@ -33,6 +33,12 @@ export interface StartRuntimeOptions {
   readonly verbose?: boolean;
   /** @default 60_000 */
   readonly readyTimeoutMs?: number;
+  /** Run `cdk synth` first instead of `--no-synth` (the suite's assembly). @default false */
+  readonly synth?: boolean;
+  /** Watch `lambdas/` and hot-reload instead of `--no-watch`. @default false */
+  readonly watch?: boolean;
+  /** The project the runtime runs in (its cdk.json, cdk.out, lambdas/). @default this repository */
+  readonly projectDir?: string;
 }
 
 export interface RuntimeClients {
@@ -54,6 +60,8 @@ export interface TestRuntime {
   output(): string;
   /** The process's exit code once it has exited (0 after a clean stop), else null. */
   exitCode(): number | null;
+  /** Resolves with the first output line (from now on, or already printed) matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** POST JSON to an API route (`'orders'`), with the API key and JSON content type. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   /** SIGTERM, wait for a clean exit; removes the data folder if this harness created it. */
@@ -105,16 +113,25 @@ export async function runLocalCli(args: readonly string[], timeoutMs = 60_000): 
 async function launch(options: StartRuntimeOptions, dataDir: string, ownsDataDir: boolean): Promise<TestRuntime> {
   const stateFile = join(dataDir, 'local.json');
   rmSync(stateFile, { force: true });
-  const args = ['--import', 'tsx', 'bin/local.ts', '--port', '0', '--aws-port', '0', '--data-dir', dataDir, '--state-file', stateFile];
-  args.push('--no-synth', '--no-watch', ...(options.verbose ? [] : ['--quiet']), ...(options.extraArgs ?? []));
+  const args = ['--import', 'tsx', join(PROJECT_DIR, 'bin/local.ts'), '--port', '0', '--aws-port', '0', '--data-dir', dataDir, '--state-file', stateFile];
+  if (!options.synth) args.push('--no-synth');
+  if (!options.watch) args.push('--no-watch');
+  args.push(...(options.verbose ? [] : ['--quiet']), ...(options.extraArgs ?? []));
   const env = { ...process.env, QUEUEFLOW_FAULTS: options.faults ? JSON.stringify(options.faults) : '' };
-  const child = spawn(process.execPath, args, { cwd: PROJECT_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: options.projectDir ?? PROJECT_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const lines: string[] = [];
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (options.verbose) console.log(line);
+      for (const waiter of waiters) {
+        if (waiter.pattern.test(line)) {
+          waiters.delete(waiter);
+          waiter.resolve(line);
+        }
+      }
     });
   }
 
@@ -161,6 +178,18 @@ async function launch(options: StartRuntimeOptions, dataDir: string, ownsDataDir
     clients,
     output: () => lines.join('\n'),
     exitCode: () => child.exitCode,
+    waitForLine: (pattern, timeoutMs = 60_000) => {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = { pattern, resolve: (line: string) => (clearTimeout(timer), resolve(line)) };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new RuntimeStartError(`No output line matched ${pattern} within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
     post: (path, body, headers = {}) =>
       fetch(new URL(path, ready.apiUrl), {
         method: 'POST',
