@@ -420,7 +420,11 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), integrationTimeoutMs);
     });
-    const outcome = await Promise.race([host.invoke(route.functionLogicalId, event, { source: 'api' }), timeout]).finally(() => clearTimeout(timer));
+    // A route to a function the host does not run is a broken integration: 502, as in AWS.
+    const invocation = host
+      .invoke(route.functionLogicalId, event, { source: 'api' })
+      .catch((error: Error): InvokeResult => ({ ok: false, errorType: error.name, errorMessage: error.message, timedOut: false, requestId: '', durationMs: 0 }));
+    const outcome = await Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
     if (outcome === 'timeout') {
       log(`${request.requestId} ${route.method} ${route.resourcePath}: integration timed out after ${integrationTimeoutMs} ms`);
       sendGatewayError(request, res, 'INTEGRATION_TIMEOUT', 'Endpoint request timed out', { route });

@@ -354,6 +354,19 @@ describe('startApiGateway', () => {
     expect(JSON.stringify(body)).not.toContain('boom');
   });
 
+  it('answers 502 when the route names a function the host does not run', async () => {
+    // Prepare
+    const host = { invoke: () => Promise.reject(new Error('No local function with logical id ProducerFn')) };
+    gateway = await startApiGateway({ api: api(), host, port: 0, log: () => undefined });
+
+    // Act
+    const response = await fetch(`${gateway.url}users/u-1/erasure`, { method: 'POST' });
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await problemOf(response)).toMatchObject({ type: 'urn:queueflow:problem:server-error' });
+  });
+
   it('answers a function error with AWS\'s default body when the API declares no DEFAULT_5XX', async () => {
     // Prepare
     const base = await start(fakeHost(() => ({ ok: false, errorType: 'Error', errorMessage: 'boom', timedOut: false })), api({ gatewayResponses: {} }));
