@@ -192,7 +192,15 @@ class InitError extends Error {
   }
 }
 
-/** The execution environments of one function; `generation` changes on every reload. */
+/**
+ * The execution environments of one function; `generation` changes on every reload.
+ *
+ * When every environment is busy, the invocation waits for the first one to become free while a
+ * new one starts in the background (up to the cap). Lambda would give that invocation the cold
+ * start; locally a worker's init costs far more than a typical invocation, so taking whichever
+ * environment is free first keeps bursts from turning into tail latency, and the pool still grows
+ * to the concurrency the load sustains.
+ */
 class FunctionPool {
   fn: LocalFunction;
   generation = 0;
@@ -200,6 +208,7 @@ class FunctionPool {
   readonly #max: number;
   readonly #all = new Set<ExecutionEnvironment>();
   #idle: ExecutionEnvironment[] = [];
+  #starting = 0;
   #closed = false;
   #waiters: ((env: ExecutionEnvironment | undefined) => void)[] = [];
 
@@ -209,9 +218,9 @@ class FunctionPool {
     this.#spawn = spawn;
   }
 
-  /** Starts one environment ahead of the first invocation, so the first request is not a cold start. */
+  /** Starts one environment of the current code ahead of the first invocation (no cold start then). */
   warm(): void {
-    if (this.#all.size === 0) this.#idle.push(this.#create());
+    if (![...this.#all].some((env) => env.generation === this.generation)) this.#idle.push(this.#create());
   }
 
   /** Settles when the environments started so far have finished init; never rejects. */
@@ -223,23 +232,22 @@ class FunctionPool {
   acquire(): Promise<ExecutionEnvironment | undefined> {
     if (this.#closed) return Promise.resolve(undefined);
     let env = this.#idle.pop();
-    // An environment can die while idle (a stray timer throwing, a failed warm-up); a fresh one
-    // runs the invocation (and reports an init error itself, if the code is broken).
+    // An environment can die while idle (a stray timer throwing, a failed warm-up).
     while (env?.dead) {
       this.#all.delete(env);
       env = this.#idle.pop();
     }
     if (env) return Promise.resolve(env);
-    if (this.#all.size < this.#max) return Promise.resolve(this.#create());
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    const waiting = new Promise<ExecutionEnvironment | undefined>((resolve) => this.#waiters.push(resolve));
+    this.#grow();
+    return waiting;
   }
 
   release(env: ExecutionEnvironment): void {
     if (env.dead || env.generation !== this.generation) {
       this.#all.delete(env);
       void env.kill();
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(this.#create());
+      this.#grow();
       return;
     }
     const waiter = this.#waiters.shift();
@@ -266,6 +274,23 @@ class FunctionPool {
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
     await Promise.all([...this.#all].map((env) => env.kill()));
     this.#all.clear();
+  }
+
+  /** Starts an environment in the background for a waiting invocation, if the cap allows. */
+  #grow(): void {
+    if (this.#closed || this.#waiters.length <= this.#starting || this.#all.size >= this.#max) return;
+    const env = this.#create();
+    this.#starting += 1;
+    void env.ready
+      .catch(() => undefined)
+      .finally(() => {
+        this.#starting -= 1;
+        if (!env.dead || this.#waiters.length === 0) return this.release(env);
+        // Broken code: the waiter gets this environment, whose `run` reports the init error
+        // (retrying init for it would spin for as long as the code stays broken).
+        this.#all.delete(env);
+        this.#waiters.shift()!(env);
+      });
   }
 
   #create(): ExecutionEnvironment {

@@ -197,23 +197,40 @@ describe('LambdaHost', () => {
     expect(own.some((line) => line.startsWith('REPORT RequestId: '))).toBe(true);
   });
 
-  it('runs concurrent invocations in separate environments, up to the cap', async () => {
+  it('grows a pool of environments for concurrent invocations, up to the cap', async () => {
     // Prepare
     const source = `
       import { threadId } from 'node:worker_threads';
-      export const handler = async () => { await new Promise((r) => setTimeout(r, 200)); return threadId; };`;
+      export const handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return threadId; };`;
     const pooled = start([fn('Pooled', await bundle('pooled', source))]);
+    await pooled.ready();
 
-    // Act
-    const parallel = await Promise.all([pooled.invoke('Pooled', {}), pooled.invoke('Pooled', {}), pooled.invoke('Pooled', {})]);
+    // Act: the first wave starts new environments; the second finds them warm.
+    await Promise.all([1, 2, 3].map(() => pooled.invoke('Pooled', { ms: 1500 })));
+    const parallel = await Promise.all([1, 2, 3].map(() => pooled.invoke('Pooled', { ms: 300 })));
     await pooled.stop();
     const capped = start([fn('Capped', await bundle('capped', source))], { maxEnvironmentsPerFunction: 1 });
-    const serial = await Promise.all([capped.invoke('Capped', {}), capped.invoke('Capped', {})]);
+    const serial = await Promise.all([capped.invoke('Capped', { ms: 50 }), capped.invoke('Capped', { ms: 50 })]);
 
     // Assess
     const threads = (results: readonly InvokeResult[]) => new Set(results.map((r) => (r.ok ? r.result : r.errorMessage)));
+    expect(parallel.every((r) => r.ok)).toBe(true);
     expect(threads(parallel).size).toBe(3);
+    expect(serial.every((r) => r.ok)).toBe(true);
     expect(threads(serial).size).toBe(1);
+  });
+
+  it('runs a queued invocation on the first environment to become free', async () => {
+    // Prepare
+    const lambda = start([fn('Quick', await bundle('quick', `export const handler = async () => { await new Promise((r) => setTimeout(r, 20)); return 'done'; };`))]);
+    await lambda.ready();
+
+    // Act
+    const results = await Promise.all([lambda.invoke('Quick', {}), lambda.invoke('Quick', {})]);
+
+    // Assess: the second waited ~20 ms for the warm environment, not for a new one's init.
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(lines.filter(([, line]) => line.startsWith('REPORT') && line.includes('Init Duration'))).toHaveLength(1);
   });
 
   it('reports a bundle without the handler export as Runtime.HandlerNotFound', async () => {
