@@ -3,29 +3,22 @@
  * `error.message` and exits non-zero, so messages are written for a person at a terminal.
  */
 
-/** Base class, so callers can tell the runtime's own failures from bugs. */
+/**
+ * Base class, so callers can tell the runtime's own failures from bugs. `name` is the class name
+ * of the error thrown (lib/local is never minified), so subclasses need no constructor of their own.
+ */
 export class LocalRuntimeError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'LocalRuntimeError';
+    this.name = new.target.name;
   }
 }
 
 /** A command-line flag or value the runtime does not accept. */
-export class UsageError extends LocalRuntimeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
+export class UsageError extends LocalRuntimeError {}
 
 /** The cloud assembly folder or its manifest is missing or unreadable. */
-export class AssemblyNotFoundError extends LocalRuntimeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'AssemblyNotFoundError';
-  }
-}
+export class AssemblyNotFoundError extends LocalRuntimeError {}
 
 /** The requested stack is not in the cloud assembly. */
 export class StackNotFoundError extends LocalRuntimeError {
@@ -39,7 +32,6 @@ export class StackNotFoundError extends LocalRuntimeError {
         'Pass --stack <name> or re-run without --no-synth.',
       options,
     );
-    this.name = 'StackNotFoundError';
   }
 }
 
@@ -59,7 +51,6 @@ export class UnsupportedTemplateError extends LocalRuntimeError {
       `Unsupported in the local runtime: ${logicalId} (${resourceType})${property ? ` property ${property}` : ''}: ${reason}`,
       options,
     );
-    this.name = 'UnsupportedTemplateError';
   }
 }
 
@@ -71,17 +62,11 @@ export class IntrinsicResolutionError extends LocalRuntimeError {
     options?: ErrorOptions,
   ) {
     super(`Cannot resolve ${path || 'value'}: ${reason}`, options);
-    this.name = 'IntrinsicResolutionError';
   }
 }
 
 /** `cdk synth` (or the toolkit) failed; the message carries its output. */
-export class SynthError extends LocalRuntimeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SynthError';
-  }
-}
+export class SynthError extends LocalRuntimeError {}
 
 /** A port the runtime must listen on is taken. */
 export class PortInUseError extends LocalRuntimeError {
@@ -91,14 +76,8 @@ export class PortInUseError extends LocalRuntimeError {
     options?: ErrorOptions,
   ) {
     super(`Port ${port} is already in use; choose another with ${flag} <port> (0 picks a free one).`, options);
-    this.name = 'PortInUseError';
   }
 }
 
 /** Creating a queue, topic, subscription or table in the emulators failed. */
-export class ProvisioningError extends LocalRuntimeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ProvisioningError';
-  }
-}
+export class ProvisioningError extends LocalRuntimeError {}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AssemblyNotFoundError,
+  IntrinsicResolutionError,
+  LocalRuntimeError,
+  PortInUseError,
+  ProvisioningError,
+  StackNotFoundError,
+  SynthError,
+  UnsupportedTemplateError,
+  UsageError,
+} from '../../../lib/local/errors.ts';
+
+describe('local runtime errors', () => {
+  it.each([
+    ['UsageError', new UsageError('m')],
+    ['AssemblyNotFoundError', new AssemblyNotFoundError('m')],
+    ['SynthError', new SynthError('m')],
+    ['ProvisioningError', new ProvisioningError('m')],
+    ['StackNotFoundError', new StackNotFoundError('S', [])],
+    ['UnsupportedTemplateError', new UnsupportedTemplateError('Id', 'AWS::X::Y', 'P', 'why')],
+    ['IntrinsicResolutionError', new IntrinsicResolutionError('path', 'why')],
+    ['PortInUseError', new PortInUseError(1, '--port')],
+  ])('%s carries its own name and is a LocalRuntimeError', (name, error) => {
+    expect(error.name).toBe(name);
+    expect(error).toBeInstanceOf(LocalRuntimeError);
+  });
+
+  it('keeps the cause', () => {
+    // Prepare
+    const cause = new Error('root');
+
+    // Act
+    const error = new ProvisioningError('wrapped', { cause });
+
+    // Assess
+    expect(error.cause).toBe(cause);
+  });
+});
