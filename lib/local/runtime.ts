@@ -136,6 +136,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await synthesize(projectDir, assemblyDir);
         const next = read();
         const changed = next.functions.filter((fn) => model.functions.find((old) => old.logicalId === fn.logicalId)?.assetDir !== fn.assetDir);
+        if (JSON.stringify(infrastructure(next)) !== JSON.stringify(infrastructure(model))) {
+          printError('the template changed beyond function code (queues, topics, tables, API or mappings): restart to apply it');
+        }
         model = next;
         if (changed.length === 0) return;
         await host.reload(next.functions);
@@ -172,6 +175,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await cleanup();
     throw error;
   }
+}
+
+/** What a hot reload does not apply: everything but the functions' code and environment. */
+function infrastructure(model: LocalModel): unknown {
+  const { queues, topics, subscriptions, tables, eventSourceMappings, api } = model;
+  return { queues, topics, subscriptions, tables, eventSourceMappings, api, functions: model.functions.map((fn) => fn.logicalId) };
 }
 
 /** `QueueflowSample-WorkflowConsumerEmailFunction515B9BED` → `WorkflowConsumerEmailFunction`: the log prefix. */

@@ -137,9 +137,13 @@ describe('startServices', () => {
     const received = await after.sqs.send(new ReceiveMessageCommand({ QueueUrl: `${second.endpoint}/000000000000/kept`, WaitTimeSeconds: 1 }));
     const tables = await after.dynamodb.send(new ListTablesCommand({}));
     const item = await after.dynamodb.send(new GetItemCommand({ TableName: 'kept', Key: { pk: { S: 'x' } } }));
+    const found = await after.sqs.send(new GetQueueUrlCommand({ QueueName: 'kept' }));
 
     // Assess
     expect(received.Messages?.[0]?.Body).toBe('survives');
+    // The queue was created through the first endpoint; its URL must follow the new one.
+    expect(second.endpoint).not.toBe(first.endpoint);
+    expect(found.QueueUrl).toBe(`${second.endpoint}/000000000000/kept`);
     expect(tables.TableNames).toEqual(['kept']);
     expect(item.Item).toEqual({ pk: { S: 'x' } });
   });
