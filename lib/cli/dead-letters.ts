@@ -10,10 +10,20 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import type { Consumer } from './consumers.ts';
+import type { Target } from './target.ts';
 
 /** Long enough to cover one sample or one batch of a throttled redrive, short enough that a killed CLI's messages come back soon. */
 export const HOLD_SECONDS = 30;
 const SQS_BATCH_MAX = 10;
+
+/** A consumer's DLQ as the commands read it. */
+export interface DeadLetterQueue {
+  readonly sqs: SQSClient;
+  readonly url: string;
+  /** The visibility timeout that releases a held message (see {@link Target.releaseSeconds}). */
+  readonly releaseSeconds: number;
+}
 
 export interface DeadLetter {
   readonly messageId: string;
@@ -25,6 +35,12 @@ export interface DeadLetter {
   /** When the message was first sent to the source queue (SQS keeps it on the move to the DLQ). */
   readonly sentAt?: Date;
 }
+
+export const deadLetterQueue = (target: Target, consumer: Consumer): DeadLetterQueue => ({
+  sqs: target.sqs,
+  url: consumer.dlqUrl,
+  releaseSeconds: target.releaseSeconds,
+});
 
 export interface QueueCounts {
   readonly visible: number;
@@ -53,15 +69,10 @@ export const queueArn = async (sqs: SQSClient, queueUrl: string): Promise<string
 };
 
 /** Receives up to `max` (≤ 10) messages and hides them for `holdSeconds`. */
-export const receiveDeadLetters = async (
-  sqs: SQSClient,
-  queueUrl: string,
-  max: number,
-  holdSeconds = HOLD_SECONDS,
-): Promise<DeadLetter[]> => {
-  const { Messages = [] } = await sqs.send(
+export const receiveDeadLetters = async (dlq: DeadLetterQueue, max: number, holdSeconds = HOLD_SECONDS): Promise<DeadLetter[]> => {
+  const { Messages = [] } = await dlq.sqs.send(
     new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
+      QueueUrl: dlq.url,
       MaxNumberOfMessages: Math.min(max, SQS_BATCH_MAX),
       VisibilityTimeout: holdSeconds,
       // A short long-poll: a zero-wait receive samples only some SQS hosts and can come back
@@ -93,16 +104,16 @@ const toDeadLetter = (message: Message): DeadLetter[] => {
  * Makes the messages visible again at once. A release that SQS rejects (an expired receipt
  * handle) needs no retry: the message reappears when its hold ends anyway.
  */
-export const releaseDeadLetters = async (sqs: SQSClient, queueUrl: string, letters: readonly DeadLetter[]): Promise<void> => {
+export const releaseDeadLetters = async (dlq: DeadLetterQueue, letters: readonly DeadLetter[]): Promise<void> => {
   for (let start = 0; start < letters.length; start += SQS_BATCH_MAX) {
     const chunk = letters.slice(start, start + SQS_BATCH_MAX);
-    await sqs.send(
+    await dlq.sqs.send(
       new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
+        QueueUrl: dlq.url,
         Entries: chunk.map((letter, index) => ({
           Id: String(index),
           ReceiptHandle: letter.receiptHandle,
-          VisibilityTimeout: 0,
+          VisibilityTimeout: dlq.releaseSeconds,
         })),
       }),
     );
@@ -113,18 +124,18 @@ export const releaseDeadLetters = async (sqs: SQSClient, queueUrl: string, lette
  * Up to `limit` dead letters, released before returning (also when sampling fails part-way).
  * Each one's receive count has gone up by one.
  */
-export const peekDeadLetters = async (sqs: SQSClient, queueUrl: string, limit: number): Promise<DeadLetter[]> => {
+export const peekDeadLetters = async (dlq: DeadLetterQueue, limit: number): Promise<DeadLetter[]> => {
   const seen = new Map<string, DeadLetter>();
   try {
     while (seen.size < limit) {
-      const batch = await receiveDeadLetters(sqs, queueUrl, limit - seen.size);
+      const batch = await receiveDeadLetters(dlq, limit - seen.size);
       const fresh = batch.filter((letter) => !seen.has(letter.messageId));
       // Standard queues may deliver a held message again; a batch of nothing new means the sample is complete.
       if (fresh.length === 0) break;
       for (const letter of fresh) seen.set(letter.messageId, letter);
     }
   } finally {
-    await releaseDeadLetters(sqs, queueUrl, [...seen.values()]);
+    await releaseDeadLetters(dlq, [...seen.values()]);
   }
   return [...seen.values()];
 };

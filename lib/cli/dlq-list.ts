@@ -10,7 +10,7 @@
  */
 import { consumersFromOutputs } from './consumers.ts';
 import type { Consumer } from './consumers.ts';
-import { peekDeadLetters, queueCounts } from './dead-letters.ts';
+import { deadLetterQueue, peekDeadLetters, queueCounts } from './dead-letters.ts';
 import type { QueueCounts } from './dead-letters.ts';
 import { CliError, ExitCode } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -36,7 +36,7 @@ export interface ConsumerStatus {
 
 const statusOf = async (target: Target, consumer: Consumer, now: () => number): Promise<ConsumerStatus> => {
   const [queue, dlq] = await Promise.all([queueCounts(target.sqs, consumer.queueUrl), queueCounts(target.sqs, consumer.dlqUrl)]);
-  const sample = dlq.visible > 0 ? await peekDeadLetters(target.sqs, consumer.dlqUrl, OLDEST_SAMPLE_SIZE) : [];
+  const sample = dlq.visible + dlq.inFlight > 0 ? await peekDeadLetters(deadLetterQueue(target, consumer), OLDEST_SAMPLE_SIZE) : [];
   const sent = sample.flatMap((letter) => (letter.sentAt === undefined ? [] : [letter.sentAt.getTime()]));
   return {
     consumer: consumer.name,
@@ -46,6 +46,9 @@ const statusOf = async (target: Target, consumer: Consumer, now: () => number): 
     oldestSampledFrom: sent.length,
   };
 };
+
+/** The age comes from fewer dead letters than the DLQ holds. */
+const isSampled = (status: ConsumerStatus): boolean => status.oldestSampledFrom < status.dlq.visible + status.dlq.inFlight;
 
 export const dlqList = async (target: Target, io: CliIo, options: DlqListOptions): Promise<ExitCode> => {
   const consumers = consumersFromOutputs(target.outputs);
@@ -57,7 +60,7 @@ export const dlqList = async (target: Target, io: CliIo, options: DlqListOptions
     io.stdout.write(`${JSON.stringify({ target: target.description, consumers: statuses }, null, 2)}\n`);
     return ExitCode.ok;
   }
-  const sampled = statuses.some((status) => status.oldestSampledFrom < status.dlq.visible);
+  const sampled = statuses.some(isSampled);
   io.stdout.write(
     renderTable(
       [
@@ -74,7 +77,7 @@ export const dlqList = async (target: Target, io: CliIo, options: DlqListOptions
         String(status.dlq.visible + status.dlq.inFlight),
         status.oldestDeadLetterAgeSeconds === null
           ? '-'
-          : `${formatDuration(status.oldestDeadLetterAgeSeconds)}${status.oldestSampledFrom < status.dlq.visible ? '*' : ''}`,
+          : `${formatDuration(status.oldestDeadLetterAgeSeconds)}${isSampled(status) ? '*' : ''}`,
       ]),
     ),
   );

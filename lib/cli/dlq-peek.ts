@@ -7,7 +7,7 @@
 import { peekEnvelopeIdentity } from '#shared/envelope';
 import { failureRecordKey } from '#adapters/failure-store';
 import { findConsumer } from './consumers.ts';
-import { peekDeadLetters, queueCounts } from './dead-letters.ts';
+import { deadLetterQueue, peekDeadLetters, queueCounts } from './dead-letters.ts';
 import { ExitCode } from './errors.ts';
 import { getFailureRecords } from './failure-records.ts';
 import type { FailureRecordView } from './failure-records.ts';
@@ -38,7 +38,7 @@ export interface PeekedDeadLetter {
 
 export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions): Promise<ExitCode> => {
   const consumer = findConsumer(target.outputs, options.consumer);
-  const letters = await peekDeadLetters(target.sqs, consumer.dlqUrl, options.limit);
+  const letters = await peekDeadLetters(deadLetterQueue(target, consumer), options.limit);
   const identities = letters.map((letter) => ({ letter, identity: peekEnvelopeIdentity(letter.body) }));
   const keyOf = ({ letter, identity }: (typeof identities)[number]): string =>
     failureRecordKey({ consumer: consumer.name, eventId: identity.eventId, messageId: letter.messageId });

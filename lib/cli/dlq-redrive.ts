@@ -19,8 +19,8 @@ import type { ListMessageMoveTasksResultEntry, SQSClient } from '@aws-sdk/client
 import { peekEnvelopeIdentity } from '#shared/envelope';
 import { findConsumer } from './consumers.ts';
 import type { Consumer } from './consumers.ts';
-import { HOLD_SECONDS, queueArn, queueCounts, receiveDeadLetters, releaseDeadLetters } from './dead-letters.ts';
-import type { DeadLetter } from './dead-letters.ts';
+import { HOLD_SECONDS, deadLetterQueue, queueArn, queueCounts, receiveDeadLetters, releaseDeadLetters } from './dead-letters.ts';
+import type { DeadLetter, DeadLetterQueue } from './dead-letters.ts';
 import { ExitCode, RedriveIncompleteError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { createProgress } from './progress.ts';
@@ -62,12 +62,14 @@ export interface RedriveResult {
 export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveOptions): Promise<ExitCode> => {
   const consumer = findConsumer(target.outputs, options.consumer);
   const method = target.kind === 'aws' && options.eventIds.length === 0 ? 'message-move-task' : 'send-then-delete';
-  const { visible } = await queueCounts(target.sqs, consumer.dlqUrl);
-  if (visible === 0) {
-    io.stderr.write(`The ${consumer.name} DLQ has no messages to redrive (in-flight ones are being read by someone else).\n`);
+  const counts = await queueCounts(target.sqs, consumer.dlqUrl);
+  // In-flight dead letters count too: someone's peek releases them in a moment.
+  const depth = counts.visible + counts.inFlight;
+  if (depth === 0) {
+    io.stderr.write(`The ${consumer.name} DLQ is empty: nothing to redrive.\n`);
     return report(io, options, { consumer: consumer.name, method, moved: 0, failed: 0, notFound: options.eventIds });
   }
-  const what = options.eventIds.length > 0 ? `${options.eventIds.length} selected event(s)` : `~${visible} dead letters`;
+  const what = options.eventIds.length > 0 ? `${options.eventIds.length} selected event(s)` : `~${depth} dead letters`;
   if (!options.yes && io.stdinIsTTY && !(await io.confirm(`Move ${what} from the ${consumer.name} DLQ back to its queue, where they will be processed again?`))) {
     io.stderr.write('Aborted: nothing moved.\n');
     return ExitCode.failed;
@@ -77,7 +79,7 @@ export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveO
     const result =
       method === 'message-move-task'
         ? await moveTaskRedrive(target.sqs, consumer, options, io, progress)
-        : await sendThenDeleteRedrive(target.sqs, consumer, options, io, progress, visible);
+        : await sendThenDeleteRedrive(target, consumer, options, io, progress, depth);
     return report(io, options, result);
   } finally {
     progress.finish();
@@ -150,13 +152,14 @@ const pacer = (rate: number, io: CliIo): (() => Promise<void>) => {
 };
 
 const sendThenDeleteRedrive = async (
-  sqs: SQSClient,
+  target: Target,
   consumer: Consumer,
   options: DlqRedriveOptions,
   io: CliIo,
   progress: Progress,
-  visibleAtStart: number,
+  depthAtStart: number,
 ): Promise<RedriveResult> => {
+  const dlq = deadLetterQueue(target, consumer);
   const rate = options.rate ?? DEFAULT_LOCAL_RATE;
   const wanted = new Set(options.eventIds);
   const selective = wanted.size > 0;
@@ -165,16 +168,16 @@ const sendThenDeleteRedrive = async (
   const pace = pacer(rate, io);
   // Bounded by the depth at the start: a message that fails again and returns to the DLQ while
   // the redrive runs is not moved a second time.
-  const total = selective ? wanted.size : visibleAtStart;
+  const total = selective ? wanted.size : depthAtStart;
   let moved = 0;
   let failed = 0;
   let scanned = 0;
   try {
-    while (selective ? found.size < wanted.size && scanned < visibleAtStart : moved + failed < total) {
+    while (selective ? found.size < wanted.size && scanned < depthAtStart : moved + failed < total) {
       // A batch is received only as fast as it can be sent, so its hold outlasts its turn.
       const batchSize = selective ? 10 : Math.min(10, Math.ceil(rate), total - moved - failed);
       const hold = selective ? SCAN_HOLD_SECONDS : HOLD_SECONDS + Math.ceil(batchSize / rate);
-      const batch = await receiveDeadLetters(sqs, consumer.dlqUrl, batchSize, hold);
+      const batch = await receiveDeadLetters(dlq, batchSize, hold);
       if (batch.length === 0) break;
       scanned += batch.length;
       for (const letter of batch) {
@@ -185,13 +188,13 @@ const sendThenDeleteRedrive = async (
         }
         if (eventId !== undefined) found.add(eventId);
         await pace();
-        if (await moveOne(sqs, consumer, letter, io)) moved += 1;
+        if (await moveOne(dlq, consumer, letter, io)) moved += 1;
         else failed += 1;
         progress.update(moved + failed, total, failed);
       }
     }
   } finally {
-    await releaseDeadLetters(sqs, consumer.dlqUrl, skipped);
+    await releaseDeadLetters(dlq, skipped);
   }
   return {
     consumer: consumer.name,
@@ -203,9 +206,9 @@ const sendThenDeleteRedrive = async (
 };
 
 /** Send first, delete second: true when the message is in the source queue and gone from the DLQ. */
-const moveOne = async (sqs: SQSClient, consumer: Consumer, letter: DeadLetter, io: CliIo): Promise<boolean> => {
+const moveOne = async (dlq: DeadLetterQueue, consumer: Consumer, letter: DeadLetter, io: CliIo): Promise<boolean> => {
   try {
-    await sqs.send(
+    await dlq.sqs.send(
       new SendMessageCommand({
         QueueUrl: consumer.queueUrl,
         MessageBody: letter.body,
@@ -214,11 +217,11 @@ const moveOne = async (sqs: SQSClient, consumer: Consumer, letter: DeadLetter, i
     );
   } catch (error) {
     io.stderr.write(`Could not send message ${letter.messageId} to the ${consumer.name} queue (${(error as Error).message}); it stays in the DLQ.\n`);
-    await releaseDeadLetters(sqs, consumer.dlqUrl, [letter]).catch(() => undefined);
+    await releaseDeadLetters(dlq, [letter]).catch(() => undefined);
     return false;
   }
   try {
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: consumer.dlqUrl, ReceiptHandle: letter.receiptHandle }));
+    await dlq.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: letter.receiptHandle }));
   } catch (error) {
     io.stderr.write(
       `Message ${letter.messageId} was sent to the ${consumer.name} queue but could not be deleted from the DLQ (${(error as Error).message}); ` +

@@ -21,6 +21,13 @@ export interface Target {
   readonly outputs: Readonly<Record<string, string>>;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
+  /**
+   * The visibility timeout that releases a held message: 0 on AWS. The local runtime's SQS
+   * emulator (fauxqs 2.4.1 with a data folder) loses a message whose visibility is changed to 0
+   * (its SQLite write-through violates a NOT NULL constraint after the message has left memory),
+   * so locally a released message comes back after one second instead.
+   */
+  readonly releaseSeconds: number;
 }
 
 export interface TargetOptions {
@@ -72,6 +79,7 @@ export const resolveStackTarget = async (stackName: string, region: string | und
     outputs,
     sqs: new SQSClient(config),
     dynamodb: new DynamoDBClient(config),
+    releaseSeconds: 0,
   };
 };
 
@@ -90,6 +98,7 @@ export const resolveLocalTarget = async (stateFile: string): Promise<Target> => 
     outputs: state.outputs,
     sqs: new SQSClient(config),
     dynamodb: new DynamoDBClient(config),
+    releaseSeconds: 1,
   };
 };
 

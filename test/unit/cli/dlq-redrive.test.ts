@@ -170,7 +170,11 @@ describe('dlq redrive locally (send, then delete)', () => {
     expect(JSON.parse(terminal.stdout())).toMatchObject({ moved: 0, failed: 3 });
     expect(terminal.stderr()).toContain('Could not send message m-1 to the inventory queue (queue unavailable); it stays in the DLQ.');
     const released = sqs.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
-    expect(released.map((entry) => entry.ReceiptHandle)).toEqual(['receipt-m-1', 'receipt-m-2', 'receipt-m-3']);
+    expect(released.map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])).toEqual([
+      ['receipt-m-1', 1],
+      ['receipt-m-2', 1],
+      ['receipt-m-3', 1],
+    ]);
   });
 
   it('counts a message it sent but could not delete as failed, as it is now in both queues', async () => {
@@ -231,7 +235,7 @@ describe('dlq redrive locally (send, then delete)', () => {
     // Assess
     expect(code).toBe(ExitCode.ok);
     expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
-    expect(terminal.stderr()).toContain('The inventory DLQ has no messages to redrive');
+    expect(terminal.stderr()).toContain('The inventory DLQ is empty: nothing to redrive.');
   });
 
   it('asks on a terminal and moves nothing when the answer is no', async () => {
