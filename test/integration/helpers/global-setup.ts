@@ -3,7 +3,7 @@
  * missing or older than the sources that shape it, so every integration suite can start the
  * runtime with `--no-synth` (seconds instead of a bundling synth each).
  */
-import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { synthesize } from '../../../lib/local/synth.ts';
@@ -20,7 +20,9 @@ export default async function setup(): Promise<void> {
 }
 
 export async function synthIfStale(assemblyDir: string): Promise<void> {
-  const lock = `${assemblyDir}.lock`;
+  // In .queueflow/ (git-ignored), next to the runtime's other local state.
+  mkdirSync(join(PROJECT_DIR, '.queueflow'), { recursive: true });
+  const lock = join(PROJECT_DIR, '.queueflow', 'synth.lock');
   // Several test runs may share a work tree; one synthesizes while the others wait for it.
   for (let waited = 0; ; waited += 500) {
     if (!isStale(assemblyDir)) return;
