@@ -12,7 +12,7 @@ import { ExitCode } from './errors.ts';
 import { getFailureRecords } from './failure-records.ts';
 import type { FailureRecordView } from './failure-records.ts';
 import type { CliIo } from './io.ts';
-import { formatDuration, printable } from './table.ts';
+import { formatDuration, plural, printable } from './table.ts';
 import type { Target } from './target.ts';
 
 export const DEFAULT_PEEK_LIMIT = 10;
@@ -50,7 +50,9 @@ export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions
     tableName === undefined || letters.length === 0
       ? new Map<string, FailureRecordView>()
       : await getFailureRecords(target.dynamodb, tableName, identities.map(keyOf), io.sleep);
-  const peeked: PeekedDeadLetter[] = identities.map((entry) => ({
+  const peeked: PeekedDeadLetter[] = identities
+    .toSorted((a, b) => (a.letter.sentAt?.getTime() ?? 0) - (b.letter.sentAt?.getTime() ?? 0))
+    .map((entry) => ({
     messageId: entry.letter.messageId,
     eventId: entry.identity.eventId ?? null,
     eventType: entry.identity.eventType ?? null,
@@ -71,7 +73,7 @@ export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions
   }
   const { visible, inFlight } = await queueCounts(target.sqs, consumer.dlqUrl);
   io.stderr.write(
-    `${peeked.length} of ~${Math.max(visible + inFlight, peeked.length)} dead letters in the ${consumer.name} DLQ shown, all released again. ` +
+    `${peeked.length} of ~${plural(Math.max(visible + inFlight, peeked.length), 'dead letter')} in the ${consumer.name} DLQ shown (oldest first), all released again. ` +
       `Peeking is a receive: each receive count above includes it.\n`,
   );
   return ExitCode.ok;

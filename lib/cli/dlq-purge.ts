@@ -8,6 +8,7 @@ import { findConsumer } from './consumers.ts';
 import { queueCounts } from './dead-letters.ts';
 import { CliError, ExitCode, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
+import { plural } from './table.ts';
 import type { Target } from './target.ts';
 
 export interface DlqPurgeOptions {
@@ -25,9 +26,9 @@ export const dlqPurge = async (target: Target, io: CliIo, options: DlqPurgeOptio
   }
   if (!options.yes) {
     if (!io.stdinIsTTY) {
-      throw new UsageError(`refusing to purge ~${count} dead letters from the ${consumer.name} DLQ without --yes (stdin is not a terminal to confirm on)`);
+      throw new UsageError(`refusing to purge ~${plural(count, 'dead letter')} from the ${consumer.name} DLQ without --yes (stdin is not a terminal to confirm on)`);
     }
-    if (!(await io.confirm(`Permanently delete all ~${count} messages in the ${consumer.name} DLQ (${consumer.dlqUrl})?`))) {
+    if (!(await io.confirm(`Permanently delete all ~${plural(count, 'message')} in the ${consumer.name} DLQ (${consumer.dlqUrl})?`))) {
       io.stderr.write('Aborted: nothing purged.\n');
       return ExitCode.failed;
     }
@@ -40,6 +41,6 @@ export const dlqPurge = async (target: Target, io: CliIo, options: DlqPurgeOptio
     }
     throw error;
   }
-  io.stdout.write(`Purged the ${consumer.name} DLQ (~${count} messages). SQS may take up to 60 seconds to finish deleting them.\n`);
+  io.stdout.write(`Purged the ${consumer.name} DLQ (~${plural(count, 'message')}). SQS may take up to 60 seconds to finish deleting them.\n`);
   return ExitCode.ok;
 };

@@ -25,7 +25,7 @@ import { ExitCode, RedriveIncompleteError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { createProgress } from './progress.ts';
 import type { Progress } from './progress.ts';
-import { printable } from './table.ts';
+import { plural, printable } from './table.ts';
 import type { Target } from './target.ts';
 
 /** SQS's own ceiling for MaxNumberOfMessagesPerSecond. */
@@ -67,9 +67,11 @@ export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveO
   const depth = counts.visible + counts.inFlight;
   if (depth === 0) {
     io.stderr.write(`The ${consumer.name} DLQ is empty: nothing to redrive.\n`);
-    return report(io, options, { consumer: consumer.name, method, moved: 0, failed: 0, notFound: options.eventIds });
+    const nothing: RedriveResult = { consumer: consumer.name, method, moved: 0, failed: 0, notFound: options.eventIds };
+    // A bare "Moved 0" would only repeat the line above; scripts still get their JSON.
+    return options.json || nothing.notFound.length > 0 ? report(io, options, nothing) : ExitCode.ok;
   }
-  const what = options.eventIds.length > 0 ? `${options.eventIds.length} selected event(s)` : `~${depth} dead letters`;
+  const what = options.eventIds.length > 0 ? `${plural(options.eventIds.length, 'selected event')}` : `~${plural(depth, 'dead letter')}`;
   if (!options.yes && io.stdinIsTTY && !(await io.confirm(`Move ${what} from the ${consumer.name} DLQ back to its queue, where they will be processed again?`))) {
     io.stderr.write('Aborted: nothing moved.\n');
     return ExitCode.failed;
@@ -88,7 +90,7 @@ export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveO
 
 const report = (io: CliIo, options: DlqRedriveOptions, result: RedriveResult): ExitCode => {
   if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else io.stdout.write(`Moved ${result.moved} message(s) from the ${result.consumer} DLQ back to its queue; ${result.failed} failed.\n`);
+  else io.stdout.write(`Moved ${plural(result.moved, 'message')} from the ${result.consumer} DLQ back to its queue; ${result.failed} failed.\n`);
   if (result.notFound.length > 0) io.stderr.write(`Not in the DLQ: ${result.notFound.map(printable).join(', ')}\n`);
   if (result.failed > 0 || result.notFound.length > 0 || (result.taskStatus !== undefined && result.taskStatus !== 'COMPLETED')) {
     throw new RedriveIncompleteError(

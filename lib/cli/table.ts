@@ -41,6 +41,9 @@ export const formatDuration = (seconds: number): string => {
   return remainder > 0 ? `${text} ${remainder}${next![0]}` : text;
 };
 
+/** `1 dead letter`, `6 dead letters`. */
+export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 /**
  * Text from queues and tables is untrusted: control characters (ANSI escapes, carriage returns)
  * could rewrite the operator's terminal, so they are shown escaped.

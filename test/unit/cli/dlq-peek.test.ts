@@ -133,6 +133,26 @@ describe('dlq peek', () => {
     expect(terminal.stderr()).toContain('Peeking is a receive');
   });
 
+  it('shows the oldest dead letters first', async () => {
+    // Prepare
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          deadLetter({ messageId: 'm-new', eventId: 'e-new', sentAt: NOW - 1_000 }),
+          deadLetter({ messageId: 'm-old', eventId: 'e-old', sentAt: NOW - 9_000 }),
+        ],
+      })
+      .resolves({});
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget(), terminal.io, { consumer: 'inventory', limit: 10, json: true });
+
+    // Assess
+    expect(JSON.parse(terminal.stdout()).deadLetters.map((letter: { eventId: string }) => letter.eventId)).toEqual(['e-old', 'e-new']);
+  });
+
   it('stops at the limit', async () => {
     // Act
     await dlqPeek(fakeTarget(), fakeTerminal().io, { consumer: 'inventory', limit: 1, json: false });

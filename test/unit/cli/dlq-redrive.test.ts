@@ -68,7 +68,7 @@ describe('dlq redrive on AWS (message move task)', () => {
     expect(terminal.elapsedMs()).toBe(2_000);
     expect(terminal.stderr()).toContain('moved 1/3\n');
     expect(terminal.stderr()).toContain('moved 3/3\n');
-    expect(terminal.stdout()).toBe('Moved 3 message(s) from the inventory DLQ back to its queue; 0 failed.\n');
+    expect(terminal.stdout()).toBe('Moved 3 messages from the inventory DLQ back to its queue; 0 failed.\n');
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
@@ -153,7 +153,7 @@ describe('dlq redrive locally (send, then delete)', () => {
     });
     expect(sqs.commandCalls(DeleteMessageCommand)[0]!.args[0].input).toEqual({ QueueUrl: OUTPUTS.InventoryDlqUrl, ReceiptHandle: 'receipt-m-1' });
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
-    expect(terminal.stdout()).toBe('Moved 3 message(s) from the inventory DLQ back to its queue; 0 failed.\n');
+    expect(terminal.stdout()).toBe('Moved 3 messages from the inventory DLQ back to its queue; 0 failed.\n');
   });
 
   it('deletes nothing when the send fails, releases the message and fails the command', async () => {
@@ -184,7 +184,7 @@ describe('dlq redrive locally (send, then delete)', () => {
 
     // Act / Assess
     await expect(dlqRedrive(fakeTarget('local'), terminal.io, options())).rejects.toBeInstanceOf(RedriveIncompleteError);
-    expect(terminal.stdout()).toBe('Moved 2 message(s) from the inventory DLQ back to its queue; 1 failed.\n');
+    expect(terminal.stdout()).toBe('Moved 2 messages from the inventory DLQ back to its queue; 1 failed.\n');
     expect(terminal.stderr()).toContain('it is now in both');
   });
 
@@ -236,6 +236,7 @@ describe('dlq redrive locally (send, then delete)', () => {
     expect(code).toBe(ExitCode.ok);
     expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
     expect(terminal.stderr()).toContain('The inventory DLQ is empty: nothing to redrive.');
+    expect(terminal.stdout()).toBe('');
   });
 
   it('asks on a terminal and moves nothing when the answer is no', async () => {
