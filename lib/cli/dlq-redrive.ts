@@ -77,15 +77,16 @@ export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveO
     return ExitCode.failed;
   }
   const progress = createProgress(io.stderr, 'moved', io.now);
+  let result: RedriveResult;
   try {
-    const result =
+    result =
       method === 'message-move-task'
         ? await moveTaskRedrive(target.sqs, consumer, options, io, progress)
         : await sendThenDeleteRedrive(target, consumer, options, io, progress, depth);
-    return report(io, options, result);
   } finally {
     progress.finish();
   }
+  return report(io, options, result);
 };
 
 const report = (io: CliIo, options: DlqRedriveOptions, result: RedriveResult): ExitCode => {

@@ -31,6 +31,14 @@ export class UsageError extends CliError {
   }
 }
 
+/** The arguments do not parse (unknown command or option, missing or bad value): usage helps. */
+export class ArgumentError extends UsageError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ArgumentError';
+  }
+}
+
 /** The consumer named on the command line is not in the stack's outputs. */
 export class UnknownConsumerError extends UsageError {
   constructor(

@@ -8,7 +8,7 @@ import { dlqList } from './dlq-list.ts';
 import { DEFAULT_PEEK_LIMIT, MAX_PEEK_LIMIT, dlqPeek } from './dlq-peek.ts';
 import { dlqPurge } from './dlq-purge.ts';
 import { MAX_RATE, dlqRedrive } from './dlq-redrive.ts';
-import { CliError, ExitCode, UsageError, explainAwsError } from './errors.ts';
+import { ArgumentError, CliError, ExitCode, explainAwsError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { DEFAULT_STACK_NAME, DEFAULT_STATE_FILE, resolveTarget } from './target.ts';
 import type { Target } from './target.ts';
@@ -65,7 +65,7 @@ const integerOption = (name: string, value: string | undefined, min: number, max
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!/^\d+$/.test(value) || number < min || number > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+    throw new ArgumentError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
   }
   return number;
 };
@@ -75,29 +75,29 @@ const parse = (argv: readonly string[]) => {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
-    // parseArgs reports unknown options and missing values as TypeErrors with a clear message.
-    throw new UsageError((error as Error).message, { cause: error });
+    // parseArgs' messages are clear in their first sentence; the rest is advice about `--`.
+    throw new ArgumentError((error as Error).message.split('. To specify')[0]!, { cause: error });
   }
   const { values, positionals, tokens } = parsed;
   const [group, command, consumer, ...extra] = positionals;
   if (values.help === true) return { help: true } as const;
-  if (group !== 'dlq') throw new UsageError(group === undefined ? 'missing command' : `unknown command "${group}"`);
+  if (group !== 'dlq') throw new ArgumentError(group === undefined ? 'missing command' : `unknown command "${group}"`);
   if (command === undefined || !(command in COMMANDS)) {
-    throw new UsageError(command === undefined ? 'missing dlq command' : `unknown dlq command "${command}"`);
+    throw new ArgumentError(command === undefined ? 'missing dlq command' : `unknown dlq command "${command}"`);
   }
   const spec = COMMANDS[command as CommandName];
-  if (spec.consumer && consumer === undefined) throw new UsageError(`dlq ${command} needs a consumer: queueflow dlq ${command} <consumer>`);
+  if (spec.consumer && consumer === undefined) throw new ArgumentError(`dlq ${command} needs a consumer: queueflow dlq ${command} <consumer>`);
   const unexpected = spec.consumer ? extra : [consumer, ...extra].filter((value) => value !== undefined);
-  if (unexpected.length > 0) throw new UsageError(`unexpected argument "${unexpected[0]}"`);
+  if (unexpected.length > 0) throw new ArgumentError(`unexpected argument "${unexpected[0]}"`);
   const allowed: readonly OptionName[] = [...TARGET_OPTIONS, ...spec.options];
   for (const token of tokens) {
     if (token.kind === 'option' && !allowed.includes(token.name as OptionName)) {
-      throw new UsageError(`--${token.name} does not apply to dlq ${command}`);
+      throw new ArgumentError(`--${token.name} does not apply to dlq ${command}`);
     }
   }
   const local = values.local === true || values['state-file'] !== undefined;
   if (local && (values.stack !== undefined || values.region !== undefined)) {
-    throw new UsageError('--local (or --state-file) cannot be combined with --stack or --region');
+    throw new ArgumentError('--local (or --state-file) cannot be combined with --stack or --region');
   }
   return {
     help: false,
@@ -149,8 +149,8 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<ExitCo
     return await runCommand(target, io, args);
   } catch (caught) {
     const error = explainAwsError(caught);
-    if (error instanceof UsageError) {
-      io.stderr.write(`queueflow: ${error.message}\n\n${USAGE}`);
+    if (error instanceof ArgumentError) {
+      io.stderr.write(argv.length === 0 ? USAGE : `queueflow: ${error.message}\nRun queueflow --help for usage.\n`);
     } else if (error instanceof CliError) {
       io.stderr.write(`queueflow: ${error.message}\n`);
     } else {

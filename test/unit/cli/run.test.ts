@@ -34,8 +34,19 @@ describe('queueflow CLI', () => {
     stackWithOutputs();
   });
 
+  it('prints the usage for no arguments at all (exit 2)', async () => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    const code = await runCli([], terminal.io);
+
+    // Assess
+    expect(code).toBe(ExitCode.usage);
+    expect(terminal.stderr()).toMatch(/^Usage: queueflow dlq <command>/);
+  });
+
   it.each([
-    [[], 'missing command'],
     [['dlq'], 'missing dlq command'],
     [['dlq', 'drain'], 'unknown dlq command "drain"'],
     [['dlq', 'peek'], 'dlq peek needs a consumer'],
@@ -54,8 +65,8 @@ describe('queueflow CLI', () => {
 
     // Assess
     expect(code).toBe(ExitCode.usage);
-    expect(terminal.stderr()).toContain(`queueflow: ${message}`);
-    expect(terminal.stderr()).toContain('Usage: queueflow dlq <command>');
+    expect(terminal.stderr().startsWith(`queueflow: ${message}`)).toBe(true);
+    expect(terminal.stderr().endsWith('\nRun queueflow --help for usage.\n')).toBe(true);
     expect(cloudFormation.calls()).toHaveLength(0);
   });
 
@@ -94,7 +105,7 @@ describe('queueflow CLI', () => {
 
     // Assess
     expect(code).toBe(ExitCode.usage);
-    expect(terminal.stderr()).toContain('queueflow: unknown consumer "billing"; known consumers: email, inventory');
+    expect(terminal.stderr()).toBe('queueflow: unknown consumer "billing"; known consumers: email, inventory\n');
   });
 
   it('explains missing credentials met while reading the stack (exit 1)', async () => {
