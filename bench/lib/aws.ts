@@ -1,7 +1,7 @@
 /** SDK clients for a running local runtime, and the reads the measurements make through them. */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import type { LocalState } from '../../lib/local/state-file.ts';
 
@@ -89,6 +89,8 @@ export interface Effect {
   readonly effect: string;
   /** Epoch milliseconds of `at`. */
   readonly atMs: number;
+  /** The order or user the effect concerns (`orderId` or `userId`). */
+  readonly subject: string;
 }
 
 const text = (value: AttributeValue | undefined): string => value?.S ?? '';
@@ -100,42 +102,15 @@ export const scanLedger = async (dynamodb: DynamoDBClient, tableName: string): P
   do {
     const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
     for (const item of page.Items ?? []) {
-      effects.push({ consumer: text(item.consumer), eventId: text(item.eventId), effect: text(item.effect), atMs: Date.parse(text(item.at)) });
+      effects.push({
+        consumer: text(item.consumer),
+        eventId: text(item.eventId),
+        effect: text(item.effect),
+        atMs: Date.parse(text(item.at)),
+        subject: text(item.orderId ?? item.userId),
+      });
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
   return effects;
-};
-
-/**
- * Every message in a queue, without deleting any: each is received once and hidden for
- * `hideSeconds`, so later receives return the others; they reappear afterwards.
- */
-export const peekAll = async (sqs: SQSClient, queueUrl: string, hideSeconds = 600): Promise<Message[]> => {
-  const seen = new Map<string, Message>();
-  for (let emptyReceives = 0; emptyReceives < 2; ) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: hideSeconds,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) emptyReceives += 1;
-    for (const message of Messages) seen.set(message.MessageId!, message);
-  }
-  return [...seen.values()];
-};
-
-/** The envelope id in a message body, if it is an envelope. */
-export const eventIdOf = (message: Message): string | undefined => {
-  try {
-    const id = (JSON.parse(message.Body ?? '') as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 };
