@@ -184,7 +184,7 @@ describe('queueflow dlq against the local runtime', () => {
     expect(statuses.find((status) => status.consumer === 'inventory')!.oldestDeadLetterAgeSeconds).toBeGreaterThan(0);
 
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('refusing to purge ~1 dead letters from the inventory DLQ without --yes');
+    expect(refused.stderr).toContain('refusing to purge ~1 dead letter from the inventory DLQ without --yes');
     expect(purge.code).toBe(0);
     await waitFor('the purged DLQ to be empty', async () => {
       const dlq = await depth(output('InventoryDlqUrl'));
