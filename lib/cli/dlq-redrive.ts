@@ -21,7 +21,7 @@ import { findConsumer } from './consumers.ts';
 import type { Consumer } from './consumers.ts';
 import { HOLD_SECONDS, deadLetterQueue, queueArn, queueCounts, receiveDeadLetters, releaseDeadLetters } from './dead-letters.ts';
 import type { DeadLetter, DeadLetterQueue } from './dead-letters.ts';
-import { ExitCode, RedriveIncompleteError } from './errors.ts';
+import { CliError, ExitCode, RedriveIncompleteError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { createProgress } from './progress.ts';
 import type { Progress } from './progress.ts';
@@ -35,6 +35,8 @@ export const DEFAULT_LOCAL_RATE = 50;
 /** How long a selective redrive keeps the messages it skips hidden while it scans the DLQ. */
 const SCAN_HOLD_SECONDS = 300;
 const MOVE_TASK_POLL_MS = 2_000;
+/** ListMessageMoveTasks is eventually consistent; a task still unlisted after this many polls is an error, not a wait. */
+const MAX_UNLISTED_POLLS = 5;
 
 export interface DlqRedriveOptions {
   readonly consumer: string;
@@ -123,11 +125,16 @@ const moveTaskRedrive = async (
       `(aws sqs cancel-message-move-task --task-handle <handle> does).\n`,
   );
   let task: ListMessageMoveTasksResultEntry | undefined;
+  let unlisted = 0;
   do {
     await io.sleep(options.pollIntervalMs ?? MOVE_TASK_POLL_MS);
     // Only one task can run per source queue, so the newest task listed is the one just started.
     const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
     task = Results[0];
+    unlisted = task === undefined ? unlisted + 1 : 0;
+    if (unlisted > MAX_UNLISTED_POLLS) {
+      throw new CliError(`SQS lists no message move task for the ${consumer.name} DLQ after starting ${TaskHandle ?? 'one'}; check the SQS console`);
+    }
     progress.update(task?.ApproximateNumberOfMessagesMoved ?? 0, task?.ApproximateNumberOfMessagesToMove ?? 0);
   } while (task === undefined || task.Status === 'RUNNING' || task.Status === 'CANCELLING');
   const moved = task.ApproximateNumberOfMessagesMoved ?? 0;

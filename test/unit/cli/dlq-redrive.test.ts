@@ -99,6 +99,18 @@ describe('dlq redrive on AWS (message move task)', () => {
     expect(JSON.parse(terminal.stdout())).toMatchObject({ method: 'message-move-task', moved: 1, failed: 2, taskStatus: 'FAILED' });
   });
 
+  it('gives up when SQS never lists the task it started', async () => {
+    // Prepare
+    sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+
+    // Act
+    const redriving = dlqRedrive(fakeTarget('aws'), fakeTerminal().io, options({ pollIntervalMs: 1 }));
+
+    // Assess
+    await expect(redriving).rejects.toThrow('SQS lists no message move task for the inventory DLQ after starting task-1');
+    expect(sqs.commandCalls(ListMessageMoveTasksCommand)).toHaveLength(6);
+  });
+
   it('moves only the selected events itself, as a move task cannot select', async () => {
     // Prepare
     sqs
