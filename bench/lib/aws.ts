@@ -1,4 +1,5 @@
 /** SDK clients for a running local runtime, and the reads the measurements make through them. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
@@ -74,6 +75,33 @@ export const queueDepth = async (sqs: SQSClient, queueUrl: string): Promise<Queu
     inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
     delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
   };
+};
+
+/**
+ * Waits until every consumer queue is empty — nothing visible, in flight or delayed — three
+ * polls (1 s apart) in a row. Returns false when `timeoutMs` passes first.
+ */
+export const waitForEmptyQueues = async (
+  sqs: SQSClient,
+  queues: readonly ConsumerQueues[],
+  timeoutMs: number,
+  log: (line: string) => void = () => {},
+): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs;
+  let quietPolls = 0;
+  let lastLog = Date.now();
+  while (Date.now() < deadline) {
+    const depths = await Promise.all(queues.map((queue) => queueDepth(sqs, queue.queueUrl)));
+    quietPolls = depths.every((depth) => depth.visible + depth.inFlight + depth.delayed === 0) ? quietPolls + 1 : 0;
+    if (quietPolls >= 3) return true;
+    if (Date.now() - lastLog > 15_000) {
+      lastLog = Date.now();
+      const detail = queues.map((queue, i) => `${queue.consumer} ${depths[i]!.visible}+${depths[i]!.inFlight}+${depths[i]!.delayed}`);
+      log(`waiting for the queues to empty: ${detail.join(', ')} (visible+in flight+delayed)`);
+    }
+    await sleep(1_000);
+  }
+  return false;
 };
 
 /** One queue attribute, as a string (e.g. `VisibilityTimeout`, `RedrivePolicy`). */

@@ -18,14 +18,14 @@
  * CLI, waits again, and only then checks the invariants — so "nothing missing" holds only if the
  * DLQ really held what was missing, and "exactly once" holds across the redrive too.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { dlqRedrive } from '../../lib/cli/dlq-redrive.ts';
 import { peekDeadLetters } from '../../lib/cli/dead-letters.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import type { Target } from '../../lib/cli/target.ts';
 import { peekEnvelopeIdentity } from '#shared/envelope';
-import { clientsFor, consumerQueues, queueDepth, scanLedger, type Clients, type ConsumerQueues, type Effect } from './aws.ts';
+import { clientsFor, consumerQueues, scanLedger, waitForEmptyQueues, type Clients, type ConsumerQueues, type Effect } from './aws.ts';
 import { RequestFailedError, jsonOf, sendRaw } from './http.ts';
 
 /** What the run needs from a running local runtime (the bench launcher and the test harness both fit). */
@@ -83,7 +83,7 @@ const EXPECTED: Record<EventKind, readonly string[]> = {
 const TOLERATED_HANDLER_ERRORS = new Set(['IdempotencyAlreadyInProgressError']);
 
 export interface DeadLetterCounts {
-  /** Poison events in the inventory DLQ: expected. */
+  /** Accepted poison events in the inventory DLQ: expected. */
   readonly poison: number;
   /** Parked by the injected faults (maxReceiveCount consecutive failed invocations), then redriven. */
   readonly byInjectedFaults: number;
@@ -111,6 +111,7 @@ export interface ChaosReport {
   readonly doubledByKill: number;
   /** (event, consumer) pairs with no effect. */
   readonly missing: number;
+  /** Dead letters of accepted events (those of never-acknowledged events are left out). */
   readonly deadLettered: DeadLetterCounts;
   /**
    * Events published but never acknowledged: the runtime died after the producer published and
@@ -270,7 +271,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   let byInjectedFaults = 0;
   let deadLetters: Map<string, Map<string, boolean>>;
   for (;;) {
-    if (!(await waitForQuiescence(clients, queues, options))) {
+    if (!(await waitForEmptyQueues(clients.sqs, queues, options.quiescenceTimeoutMs, options.log))) {
       violations.push(`the queues did not empty within ${options.quiescenceTimeoutMs} ms`);
     }
     deadLetters = await readDeadLetters(clients, queues);
@@ -364,7 +365,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
     doubledByKill,
     missing,
     deadLettered: {
-      poison: [...(deadLetters.get('inventory') ?? new Map<string, boolean>())].filter(([, poison]) => poison).length,
+      poison: [...(deadLetters.get('inventory') ?? new Map<string, boolean>())].filter(([eventId]) => byEventId.get(eventId)?.kind === 'poison').length,
       byInjectedFaults,
       redriveRounds,
     },
@@ -379,25 +380,6 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   clients.sqs.destroy();
   clients.dynamodb.destroy();
   return { report, target };
-}
-
-/** Waits until every consumer queue is empty (nothing visible, in flight or delayed) three polls in a row. */
-async function waitForQuiescence(clients: Clients, queues: readonly ConsumerQueues[], options: ChaosOptions): Promise<boolean> {
-  const deadline = Date.now() + options.quiescenceTimeoutMs;
-  let quietPolls = 0;
-  let lastLog = 0;
-  while (Date.now() < deadline) {
-    const depths = await Promise.all(queues.map((queue) => queueDepth(clients.sqs, queue.queueUrl)));
-    const total = depths.reduce((sum, depth) => sum + depth.visible + depth.inFlight + depth.delayed, 0);
-    quietPolls = total === 0 ? quietPolls + 1 : 0;
-    if (quietPolls >= 3) return true;
-    if (Date.now() - lastLog > 15_000) {
-      lastLog = Date.now();
-      options.log(`waiting for the queues: ${queues.map((queue, i) => `${queue.consumer} ${depths[i]!.visible}+${depths[i]!.inFlight}+${depths[i]!.delayed}`).join(', ')} (visible+in flight+delayed)`);
-    }
-    await sleep(1_000);
-  }
-  return false;
 }
 
 /**

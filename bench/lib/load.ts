@@ -39,12 +39,16 @@ export interface LoadResult {
   readonly ratePerSecond: number;
   readonly durationSeconds: number;
   readonly scheduled: number;
-  /** Latency of every answered request, in ms from its scheduled send time. */
+  /**
+   * Latency of every request answered with the success status, in ms from its scheduled send
+   * time. Other answers (429 throttled, 5xx) count as errors instead: mixed in, a flood of fast
+   * rejections would make an overloaded API look fast.
+   */
   readonly latenciesMs: number[];
   /** Failures by kind: `http-<status>`, `timeout`, `network`, `client-bound`. */
   readonly errors: Record<string, number>;
   readonly accepted: AcceptedRequest[];
-  /** Answered requests per second of schedule. */
+  /** Successful answers per second of schedule. */
   readonly achievedPerSecond: number;
 }
 
@@ -117,8 +121,8 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () =>
             once(() => {
-              latenciesMs.push(performance.now() - scheduledAt);
               if (response.statusCode !== okStatus) return fail(`http-${response.statusCode}`);
+              latenciesMs.push(performance.now() - scheduledAt);
               const eventId = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { eventId?: string }).eventId ?? '';
               accepted.push({ index, eventId, ackAtMs: wallClock() });
             }),

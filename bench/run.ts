@@ -1,0 +1,615 @@
+/**
+ * `npm run bench`: the five measurements of the issue "Measure it", against a local runtime it
+ * starts itself (its own cloud assembly and data folder in a temp directory, free ports):
+ *
+ * 1. producer ack latency under open-loop load (50, 200, 500 requests/s);
+ * 2. synchronous baseline versus queueflow's 202, side by side;
+ * 3. end to end (202 → each consumer's effect) and saturation throughput;
+ * 4. Lambda bundle sizes and init times, AWS SDK bundled versus external;
+ * 5. requests and dollars per million events.
+ *
+ * Prints Markdown tables, writes bench/results/<date>.json (and .md), and states the machine.
+ * Everything runs on this machine, load generator included: the figures are this machine's.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { synthesize } from '../lib/local/synth.ts';
+import { templateFunctions, type TemplateFunction } from './lib/assembly.ts';
+import { clientsFor, consumerQueues, queueDepth, scanLedger, waitForEmptyQueues, type Clients, type ConsumerQueues } from './lib/aws.ts';
+import { measureBundles, type BundleMeasurement } from './lib/bundles.ts';
+import { ReportLineMeter, costPerEvent, type CostLine } from './lib/cost.ts';
+import { formatRange, parseLatencyRange } from './lib/latency.ts';
+import { runOpenLoop, type LoadResult } from './lib/load.ts';
+import { PROJECT_DIR, launchRuntime, type RuntimeHandle } from './lib/runtime.ts';
+import { readStats, resetStats } from './lib/stats.ts';
+import { markdownTable, ms, summarize, type Summary } from './lib/summary.ts';
+import { PRICES } from './prices.ts';
+
+const USAGE = `Usage: npm run bench -- [options]
+  --quick                 short phases everywhere (a smoke run; figures are not comparable)
+  --duration <s>          seconds per load phase (default 20)
+  --rates <r,r,…>         ack-latency phases in requests/s (default 10,50,200,500)
+  --sync-rate <r>         rate of the sync-versus-async comparison (default 20)
+  --sustain <s>           seconds each saturation step must hold (default 60)
+  --ramp <r,r,…>          saturation steps in events/s (default 10,20,30,40,50,60,80,100)
+  --init-runs <n>         fresh processes per bundle for the init time (default 20)
+  --cost-events <n>       events in the cost window (default 1000)
+  --skip <part,…>         any of bundles, load, sync, saturation, cost
+  --no-synth              use ./cdk.out as it is instead of synthesizing a private copy`;
+
+/** The sample's downstream latencies for the synchronous baseline. */
+const SYNC_LATENCIES = { email: '300-800', sms: '100-300', inventory: '20-80' } as const;
+const PARTS = ['bundles', 'load', 'sync', 'saturation', 'cost'] as const;
+type Part = (typeof PARTS)[number];
+/** Orders fan out to three consumer queues. */
+const QUEUES_PER_ORDER = 3;
+const DRAIN_TIMEOUT_MS = 180_000;
+
+interface Options {
+  readonly durationSeconds: number;
+  readonly rates: number[];
+  readonly syncRate: number;
+  readonly sustainSeconds: number;
+  readonly ramp: number[];
+  readonly initRuns: number;
+  readonly costEvents: number;
+  readonly skip: ReadonlySet<Part>;
+  readonly synth: boolean;
+  readonly quick: boolean;
+}
+
+class UsageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+const numbers = (name: string, text: string): number[] => {
+  const values = text.split(',').map((part) => Number(part.trim()));
+  if (values.length === 0 || values.some((value) => !Number.isFinite(value) || value <= 0)) {
+    throw new UsageError(`--${name} takes positive numbers separated by commas, got "${text}"`);
+  }
+  return values;
+};
+const one = (name: string, text: string): number => numbers(name, text)[0]!;
+
+const parseOptions = (argv: readonly string[]): Options => {
+  const { values } = parseArgs({
+    args: [...argv],
+    allowNegative: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      rates: { type: 'string', default: '10,50,200,500' },
+      'sync-rate': { type: 'string', default: '20' },
+      sustain: { type: 'string' },
+      ramp: { type: 'string' },
+      'init-runs': { type: 'string' },
+      'cost-events': { type: 'string' },
+      skip: { type: 'string', default: '' },
+      synth: { type: 'boolean', default: true },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) throw new UsageError('');
+  const skip = new Set(values.skip.split(',').filter(Boolean));
+  for (const part of skip) if (!PARTS.includes(part as Part)) throw new UsageError(`--skip: unknown part "${part}"`);
+  const quick = values.quick;
+  return {
+    durationSeconds: one('duration', values.duration ?? (quick ? '5' : '20')),
+    rates: numbers('rates', values.rates),
+    syncRate: one('sync-rate', values['sync-rate']),
+    sustainSeconds: one('sustain', values.sustain ?? (quick ? '10' : '60')),
+    ramp: numbers('ramp', values.ramp ?? (quick ? '20,40,60' : '10,20,30,40,50,60,80,100')),
+    initRuns: one('init-runs', values['init-runs'] ?? (quick ? '5' : '20')),
+    costEvents: one('cost-events', values['cost-events'] ?? (quick ? '200' : '1000')),
+    skip: skip as Set<Part>,
+    synth: values.synth,
+    quick,
+  };
+};
+
+const machine = () => ({
+  cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  node: process.version,
+  os: `${osType()} ${release()}`,
+  loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
+});
+
+const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/** A valid order with a unique orderId, so each request is a distinct event. */
+const orderBody = (runId: string) => (index: number) =>
+  JSON.stringify({
+    orderId: `${runId}-${index}`,
+    customer: { id: `c-${index % 1000}`, email: `c${index % 1000}@example.com`, phone: '+14155550100' },
+    items: [{ sku: 'BOOK-1', quantity: 1 + (index % 3) }],
+  });
+
+interface LoadRow {
+  readonly rate: number;
+  readonly scheduled: number;
+  readonly latency: Summary;
+  readonly errors: Record<string, number>;
+  readonly achievedPerSecond: number;
+}
+
+const loadRow = (result: LoadResult): LoadRow => ({
+  rate: result.ratePerSecond,
+  scheduled: result.scheduled,
+  latency: summarize(result.latenciesMs),
+  errors: result.errors,
+  achievedPerSecond: Math.round(result.achievedPerSecond * 10) / 10,
+});
+
+const errorCount = (errors: Record<string, number>): number => Object.values(errors).reduce((sum, n) => sum + n, 0);
+
+interface Runtime {
+  handle: RuntimeHandle;
+  clients: Clients;
+  queues: ConsumerQueues[];
+}
+
+const startRuntime = async (dataDir: string, assemblyDir: string, onLine?: (line: string) => void): Promise<Runtime> => {
+  const handle = await launchRuntime({ dataDir, assemblyDir, ...(onLine ? { onLine, quiet: false } : {}) });
+  return { handle, clients: clientsFor(handle.state), queues: consumerQueues(handle.state.outputs) };
+};
+
+const stopRuntime = async (runtime: Runtime): Promise<void> => {
+  runtime.clients.sqs.destroy();
+  runtime.clients.dynamodb.destroy();
+  await runtime.handle.stop();
+};
+
+const drain = async (runtime: Runtime): Promise<void> => {
+  if (!(await waitForEmptyQueues(runtime.clients.sqs, runtime.queues, DRAIN_TIMEOUT_MS, log))) {
+    log(`warning: the queues did not empty within ${DRAIN_TIMEOUT_MS / 1000} s`);
+  }
+};
+
+const orderLoad = (runtime: Runtime, runId: string, ratePerSecond: number, durationSeconds: number) =>
+  runOpenLoop({
+    baseUrl: runtime.handle.state.apiUrl,
+    path: '/orders',
+    headers: { 'Content-Type': 'application/json', 'x-api-key': runtime.handle.state.apiKey },
+    body: orderBody(runId),
+    ratePerSecond,
+    durationSeconds,
+  });
+
+// ---------------------------------------------------------------- 3. end to end
+
+interface EndToEndRow {
+  readonly rate: number;
+  readonly consumer: string;
+  readonly latency: Summary;
+}
+
+/** 202 → effect, per consumer, for the accepted requests of one load phase (queues drained). */
+const endToEnd = async (runtime: Runtime, result: LoadResult): Promise<EndToEndRow[]> => {
+  const ackAt = new Map(result.accepted.map((request) => [request.eventId, request.ackAtMs]));
+  const byConsumer = new Map<string, number[]>();
+  for (const effect of await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs.LedgerTableName!)) {
+    const acked = ackAt.get(effect.eventId);
+    if (acked === undefined) continue;
+    byConsumer.set(effect.consumer, [...(byConsumer.get(effect.consumer) ?? []), effect.atMs - acked]);
+  }
+  return [...byConsumer].sort(([a], [b]) => a.localeCompare(b)).map(([consumer, values]) => ({ rate: result.ratePerSecond, consumer, latency: summarize(values) }));
+};
+
+// ---------------------------------------------------------------- 2. sync baseline
+
+const startSyncBaseline = async (runtime: Runtime): Promise<{ url: string; stop: () => Promise<void> }> => {
+  const { state } = runtime.handle;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/sync-baseline.ts', '--ledger-table', state.outputs.LedgerTableName!, ...Object.entries(SYNC_LATENCIES).flatMap(([name, range]) => [`--${name}`, range])],
+    {
+      cwd: PROJECT_DIR,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: state.endpoint,
+        AWS_REGION: state.region,
+        AWS_ACCESS_KEY_ID: state.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: state.credentials.secretAccessKey,
+      },
+    },
+  );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /^sync baseline listening (\S+)$/.exec(line);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the sync baseline exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      process.off('exit', killOnExit);
+      child.kill('SIGTERM');
+      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
+    },
+  };
+};
+
+// ---------------------------------------------------------------- 3. saturation
+
+interface SaturationStep {
+  readonly rate: number;
+  /** Backlog growth (visible + delayed messages over the consumer queues), messages per second. */
+  readonly backlogSlopePerSecond: number;
+  readonly backlogAtEnd: number;
+  readonly ackP99Ms: number;
+  readonly errors: number;
+  readonly sustained: boolean;
+  /** Effects per second over the step (counted after the drain), for a sustained step. */
+  readonly effectsPerSecond?: number;
+}
+
+/** Least-squares slope of y over x. */
+const slope = (points: readonly { x: number; y: number }[]): number => {
+  if (points.length < 2) return 0;
+  const meanX = points.reduce((sum, p) => sum + p.x, 0) / points.length;
+  const meanY = points.reduce((sum, p) => sum + p.y, 0) / points.length;
+  const numerator = points.reduce((sum, p) => sum + (p.x - meanX) * (p.y - meanY), 0);
+  const denominator = points.reduce((sum, p) => sum + (p.x - meanX) ** 2, 0);
+  return denominator === 0 ? 0 : numerator / denominator;
+};
+
+/**
+ * Ramps the offered rate; a step is sustained when the API answered (≤ 0.1 % errors) and the
+ * consumers kept up: the backlog's growth, fitted over the step after its first quarter, stays
+ * under 2 % of the message rate (at least 1 message/s, for noise at low rates).
+ */
+const saturation = async (runtime: Runtime, runId: string, options: Options): Promise<SaturationStep[]> => {
+  const steps: SaturationStep[] = [];
+  for (const rate of options.ramp) {
+    log(`saturation: ${rate} events/s for ${options.sustainSeconds} s`);
+    const samples: { x: number; y: number }[] = [];
+    const started = performance.now();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const depths = await Promise.all(runtime.queues.map((queue) => queueDepth(runtime.clients.sqs, queue.queueUrl)));
+        samples.push({ x: (performance.now() - started) / 1000, y: depths.reduce((sum, depth) => sum + depth.visible + depth.delayed, 0) });
+        await sleep(2_000);
+      }
+    })();
+    const result = await orderLoad(runtime, `${runId}-sat${rate}`, rate, options.sustainSeconds);
+    sampling = false;
+    await sampler;
+    const growth = slope(samples.filter((sample) => sample.x >= options.sustainSeconds / 4 && sample.x <= options.sustainSeconds));
+    const errors = errorCount(result.errors);
+    const sustained = errors <= result.scheduled * 0.001 && growth <= Math.max(1, 0.02 * rate * QUEUES_PER_ORDER);
+    const step: SaturationStep = {
+      rate,
+      backlogSlopePerSecond: Math.round(growth * 10) / 10,
+      backlogAtEnd: samples.at(-1)?.y ?? 0,
+      ackP99Ms: summarize(result.latenciesMs).p99,
+      errors,
+      sustained,
+    };
+    log(`  backlog ${growth >= 0 ? '+' : ''}${step.backlogSlopePerSecond}/s, ${errors} errors → ${sustained ? 'sustained' : 'not sustained'}`);
+    await drain(runtime);
+    if (!sustained) {
+      steps.push(step);
+      break;
+    }
+    const eventIds = new Set(result.accepted.map((request) => request.eventId));
+    const effects = (await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs.LedgerTableName!)).filter((effect) => eventIds.has(effect.eventId));
+    steps.push({ ...step, effectsPerSecond: Math.round(effects.length / options.sustainSeconds) });
+  }
+  return steps;
+};
+
+// ---------------------------------------------------------------- 5. cost
+
+interface CostResult {
+  readonly events: number;
+  readonly windowSeconds: number;
+  readonly lines: CostLine[];
+  /** Every line priced per request (exact counts). */
+  readonly requestsPerMillionEvents: number;
+  /** Lambda GB-s priced from the local durations (an upper bound, see the table note). */
+  readonly durationPerMillionEvents?: number;
+  readonly lambdaReports: number;
+}
+
+const cost = async (dataDir: string, assemblyDir: string, runId: string, options: Options, architecture: 'arm64' | 'x86_64'): Promise<CostResult> => {
+  // Not quiet: the REPORT lines carry each invocation's duration and memory.
+  const meter = new ReportLineMeter();
+  const runtime = await startRuntime(dataDir, assemblyDir, meter.onLine);
+  try {
+    await drain(runtime);
+    const ownBefore = structuredClone(runtime.clients.ownRequests);
+    await resetStats(runtime.handle.state.endpoint);
+    meter.reset();
+    const started = Date.now();
+    const rate = Math.min(50, options.costEvents);
+    const result = await orderLoad(runtime, `${runId}-cost`, rate, options.costEvents / rate);
+    await drain(runtime);
+    const stats = await readStats(runtime.handle.state.endpoint);
+    const windowSeconds = (Date.now() - started) / 1000;
+    const ownRequests = Object.fromEntries(
+      Object.entries(runtime.clients.ownRequests).map(([service, actions]) => [
+        service,
+        Object.fromEntries(Object.entries(actions).map(([action, n]) => [action, n - (ownBefore[service as 'sqs'][action] ?? 0)])),
+      ]),
+    );
+    const events = result.accepted.length;
+    const lines = costPerEvent({ events, stats, ownRequests, lambdaGbSeconds: meter.reports > 0 ? meter.gbSeconds : undefined, architecture });
+    const duration = lines.find((line) => line.item.startsWith('Lambda duration'));
+    return {
+      events,
+      windowSeconds,
+      lines,
+      requestsPerMillionEvents: lines.filter((line) => line !== duration).reduce((sum, line) => sum + line.dollarsPerMillionEvents, 0),
+      ...(duration ? { durationPerMillionEvents: duration.dollarsPerMillionEvents } : {}),
+      lambdaReports: meter.reports,
+    };
+  } finally {
+    await stopRuntime(runtime);
+  }
+};
+
+// ---------------------------------------------------------------- output
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+const render = (results: Results): string => {
+  const out: string[] = [];
+  const m = results.machine;
+  out.push(
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${results.loadAverageAtEnd.join(' / ')}. ` +
+      `Local runtime (one process: API gateway, Lambda worker threads, fauxqs, dynalite) and load generator on the same machine. ${results.startedAt}.`,
+  );
+  if (results.load) {
+    out.push('\n### 1. Producer ack latency, open loop (`POST /orders`; ms from the scheduled send time, 202s only)\n');
+    out.push(
+      markdownTable(
+        ['rate (req/s)', 'requests', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors', 'accepted/s'],
+        results.load.map((row) => [
+          String(row.rate),
+          String(row.scheduled),
+          ms(row.latency.p50),
+          ms(row.latency.p90),
+          ms(row.latency.p99),
+          ms(row.latency.p999),
+          ms(row.latency.max),
+          errorCount(row.errors) === 0 ? '0' : Object.entries(row.errors).map(([kind, n]) => `${n} ${kind}`).join(', '),
+          String(row.achievedPerSecond),
+        ]),
+      ),
+    );
+  }
+  if (results.sync) {
+    const { sync, async: queued, ratio, latencies } = results.sync;
+    out.push(`\n### 2. Synchronous API versus queueflow (${sync.rate} req/s, ms)\n`);
+    out.push(
+      `The synchronous baseline does the three consumers' work inside the request, one after another (email ${latencies.email}, SMS ${latencies.sms}, inventory ${latencies.inventory} of simulated downstream latency, then the same ledger write each), as a naive API would.\n`,
+    );
+    out.push(
+      markdownTable(
+        ['API', 'p50', 'p90', 'p99', 'max', 'errors'],
+        [
+          ['synchronous (200 after all three)', ms(sync.latency.p50), ms(sync.latency.p90), ms(sync.latency.p99), ms(sync.latency.max), String(errorCount(sync.errors))],
+          ['queueflow (202 after publish)', ms(queued.latency.p50), ms(queued.latency.p90), ms(queued.latency.p99), ms(queued.latency.max), String(errorCount(queued.errors))],
+          ['ratio sync / queueflow', `${ratio.p50.toFixed(0)}×`, '', `${ratio.p99.toFixed(0)}×`, '', ''],
+        ],
+      ),
+    );
+  }
+  if (results.endToEnd) {
+    out.push('\n### 3a. End to end: 202 → effect in the ledger (ms; consumers without simulated latency)\n');
+    out.push(
+      markdownTable(
+        ['rate (req/s)', 'consumer', 'effects', 'p50', 'p99', 'max'],
+        results.endToEnd.map((row) => [String(row.rate), row.consumer, String(row.latency.count), ms(row.latency.p50), ms(row.latency.p99), ms(row.latency.max)]),
+      ),
+    );
+  }
+  if (results.saturation) {
+    const best = results.saturation.filter((step) => step.sustained).at(-1);
+    out.push(`\n### 3b. Saturation (each step ${results.options.sustainSeconds} s; sustained = ≤ 0.1 % errors and no backlog growth)\n`);
+    out.push(
+      markdownTable(
+        ['events/s offered', 'backlog growth (msg/s)', 'backlog at end', 'ack p99 (ms)', 'errors', 'effects/s', 'verdict'],
+        results.saturation.map((step) => [
+          String(step.rate),
+          String(step.backlogSlopePerSecond),
+          String(step.backlogAtEnd),
+          ms(step.ackP99Ms),
+          String(step.errors),
+          step.effectsPerSecond === undefined ? '–' : String(step.effectsPerSecond),
+          step.sustained ? 'sustained' : 'not sustained',
+        ]),
+      ),
+    );
+    out.push(
+      best
+        ? `\nHighest sustained: **${best.rate} events/s, ${best.effectsPerSecond} effects/s** for ${results.options.sustainSeconds} s${best === results.saturation.at(-1) ? ' (the top of the ramp: the real limit is higher)' : ''}.`
+        : '\nNo step was sustained.',
+    );
+  }
+  if (results.bundles) {
+    out.push(`\n### 4. Lambda bundles (minified ESM, esbuild; init = median of ${results.options.initRuns} fresh processes importing the bundle with the function's environment)\n`);
+    out.push(
+      markdownTable(
+        ['function', 'SDK bundled: size', 'gzip', 'init (ms)', 'SDK external: size', 'gzip', 'init (ms)'],
+        results.bundles.map((row) => [
+          row.label,
+          kib(row.bundled.bytes),
+          kib(row.bundled.gzipBytes),
+          ms(row.bundled.initMs),
+          kib(row.external.bytes),
+          kib(row.external.gzipBytes),
+          ms(row.external.initMs),
+        ]),
+      ),
+    );
+    out.push(
+      '\n"External" is the same entry built with the CDK code\'s own bundling options but `@aws-sdk/*` external, imported with the SDK resolved from node_modules (as the Lambda runtime\'s copy would be); `@smithy/*` stays bundled, as CDK does with that setting.',
+    );
+  }
+  if (results.cost) {
+    const c = results.cost;
+    out.push(`\n### 5. Cost per event (${c.events} orders at 50/s, ${c.windowSeconds.toFixed(0)} s window; ${PRICES.region} prices, ${PRICES.asOf}, bench/prices.ts)\n`);
+    out.push(
+      markdownTable(
+        ['item', 'per event', '$ per million events'],
+        [
+          ...c.lines.filter((line) => !line.item.startsWith('Lambda duration')).map((line) => [line.item, line.perEvent.toFixed(3), `$${line.dollarsPerMillionEvents.toFixed(2)}`]),
+          ['**requests, total**', '', `**$${c.requestsPerMillionEvents.toFixed(2)}**`],
+          ...c.lines.filter((line) => line.item.startsWith('Lambda duration')).map((line) => [`${line.item} (upper bound)`, line.perEvent.toFixed(3), `$${line.dollarsPerMillionEvents.toFixed(2)}`]),
+        ],
+      ),
+    );
+    out.push(
+      '\nRequests counted by the local runtime (the measuring tool\'s own queue polls left out); messages under 64 KiB and items under 1 KiB, so each is one request or unit. ' +
+        'The Lambda duration line uses the local REPORT durations: each function waits there on emulators that share one event loop on a loaded machine, so it is an upper bound, not an AWS estimate. ' +
+        'Idle polling is a per-queue cost on AWS (the event source mapping long-polls continuously), not a per-event one.',
+    );
+  }
+  return out.join('\n');
+};
+
+interface Results {
+  machine: ReturnType<typeof machine>;
+  loadAverageAtEnd: number[];
+  startedAt: string;
+  options: Omit<Options, 'skip'> & { skip: string[] };
+  load?: LoadRow[];
+  sync?: { sync: LoadRow; async: LoadRow; ratio: { p50: number; p99: number }; latencies: Record<string, string> };
+  endToEnd?: EndToEndRow[];
+  saturation?: SaturationStep[];
+  bundles?: BundleMeasurement[];
+  cost?: CostResult;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const results: Results = {
+    machine: machine(),
+    loadAverageAtEnd: [],
+    startedAt: new Date().toISOString(),
+    options: { ...options, skip: [...options.skip] },
+  };
+  console.error(`Machine: ${JSON.stringify(results.machine)}`);
+  const workDir = mkdtempSync(join(tmpdir(), 'queueflow-bench-'));
+  const dataDir = join(workDir, 'data');
+  const assemblyDir = options.synth ? join(workDir, 'cdk.out') : join(PROJECT_DIR, 'cdk.out');
+  const runId = `b${Date.now().toString(36)}`;
+  const wants = (part: Part) => !options.skip.has(part);
+  try {
+    if (options.synth) {
+      log('synthesizing the sample into a private assembly …');
+      await synthesize(PROJECT_DIR, assemblyDir);
+    }
+    const functions: TemplateFunction[] = templateFunctions(assemblyDir);
+
+    if (wants('bundles')) {
+      log(`bundles: ${functions.length} functions × 2 variants × ${options.initRuns} fresh processes`);
+      results.bundles = await measureBundles(functions, options.initRuns);
+    }
+
+    if (wants('load') || wants('sync') || wants('saturation')) {
+      const runtime = await startRuntime(dataDir, assemblyDir);
+      try {
+        // A burst makes the Lambda host start its execution environments (up to 10 per function),
+        // so their cold starts do not land in the first measured phase.
+        log('warm-up: 2 s at 100 requests/s, then 10 s at 20 requests/s');
+        await orderLoad(runtime, `${runId}-warm`, 100, 2);
+        await orderLoad(runtime, `${runId}-warm2`, 20, 10);
+        await drain(runtime);
+        const phases = new Map<number, LoadResult>();
+        if (wants('load')) {
+          results.load = [];
+          results.endToEnd = [];
+          for (const rate of options.rates) {
+            log(`ack latency: ${rate} requests/s for ${options.durationSeconds} s`);
+            const result = await orderLoad(runtime, `${runId}-load${rate}`, rate, options.durationSeconds);
+            phases.set(rate, result);
+            results.load.push(loadRow(result));
+            await drain(runtime);
+            results.endToEnd.push(...(await endToEnd(runtime, result)));
+          }
+        }
+        if (wants('sync')) {
+          log(`sync baseline: ${options.syncRate} requests/s for ${options.durationSeconds} s`);
+          const baseline = await startSyncBaseline(runtime);
+          let sync: LoadResult;
+          try {
+            sync = await runOpenLoop({
+              baseUrl: baseline.url,
+              path: '/orders',
+              headers: { 'Content-Type': 'application/json' },
+              body: orderBody(`${runId}-sync`),
+              ratePerSecond: options.syncRate,
+              durationSeconds: options.durationSeconds,
+              okStatus: 200,
+            });
+          } finally {
+            await baseline.stop();
+          }
+          let queued = phases.get(options.syncRate);
+          if (queued === undefined) {
+            log(`queueflow at the same rate: ${options.syncRate} requests/s`);
+            queued = await orderLoad(runtime, `${runId}-async`, options.syncRate, options.durationSeconds);
+          }
+          await drain(runtime);
+          const [syncRow, asyncRow] = [loadRow(sync), loadRow(queued)];
+          results.sync = {
+            sync: syncRow,
+            async: asyncRow,
+            ratio: { p50: syncRow.latency.p50 / asyncRow.latency.p50, p99: syncRow.latency.p99 / asyncRow.latency.p99 },
+            latencies: Object.fromEntries(Object.entries(SYNC_LATENCIES).map(([name, range]) => [name, formatRange(parseLatencyRange(range))])),
+          };
+        }
+        if (wants('saturation')) results.saturation = await saturation(runtime, runId, options);
+      } finally {
+        await stopRuntime(runtime);
+      }
+    }
+
+    if (wants('cost')) {
+      log(`cost: ${options.costEvents} orders, counted by the runtime`);
+      const architecture = functions[0]?.architecture === 'x86_64' ? 'x86_64' : 'arm64';
+      results.cost = await cost(dataDir, assemblyDir, runId, options, architecture);
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  results.loadAverageAtEnd = loadavg().map((value) => Math.round(value * 100) / 100);
+  const table = render(results);
+  console.log(table);
+  const resultsDir = join(PROJECT_DIR, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stem = join(resultsDir, `${results.startedAt.slice(0, 10)}${options.quick ? '-quick' : ''}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${stem}.md`, `${table}\n`);
+  log(`wrote ${stem}.json and .md`);
+}
+
+process.on('SIGINT', () => process.exit(130));
+try {
+  await main();
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(error.message ? `${error.message}\n${USAGE}` : USAGE);
+    process.exitCode = error.message ? 2 : 0;
+  } else {
+    throw error;
+  }
+}
