@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
@@ -173,6 +174,28 @@ export function listen(server: NetServer, port: number, flag: string): Promise<n
 
 type FauxqsApp = ReturnType<typeof buildApp>;
 
+/** The parts of fauxqs 2.4.1's `PersistenceManager` (dist/persistence.js) the runtime touches. */
+interface FauxqsPersistence {
+  readonly db: DatabaseSync;
+  load(...stores: unknown[]): void;
+  updateMessageReady(messageId: string): void;
+  close(): void;
+}
+
+/**
+ * fauxqs 2.4.1's `updateMessageReady` (a visibility change to 0: ChangeMessageVisibility or its
+ * batch form) writes NULL into `approximate_receive_count`, which is NOT NULL. The write throws
+ * after the message has left the in-memory in-flight set and before it is back in the ready list,
+ * so the message is lost, the caller gets a 500 and its retry ReceiptHandleIsInvalid. Clearing only
+ * the in-flight columns keeps the receive count, as SQS does, and the row stays loadable as ready.
+ */
+function fixReleaseWriteThrough(persistence: FauxqsPersistence): void {
+  const release = persistence.db.prepare('UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?');
+  persistence.updateMessageReady = (messageId) => {
+    release.run(messageId);
+  };
+}
+
 /**
  * Builds the fauxqs app with SQLite persistence, without listening. `startFauxqs` would listen on
  * 0.0.0.0 (hard-coded in fauxqs 2.4.1), and the runtime must bind loopback only; so this does
@@ -193,10 +216,11 @@ async function buildFauxqs(dataDir: string | undefined): Promise<FauxqsApp> {
   const sqsStore = new SqsStore();
   const snsStore = new SnsStore();
   const s3Store = new S3Store();
-  let persistence: { load(...stores: Store[]): void; close(): void } | undefined;
+  let persistence: FauxqsPersistence | undefined;
   if (dataDir !== undefined) {
-    const PersistenceManager = await load<new (dir: string) => NonNullable<typeof persistence>>('persistence.js', 'PersistenceManager');
+    const PersistenceManager = await load<new (dir: string) => FauxqsPersistence>('persistence.js', 'PersistenceManager');
     persistence = new PersistenceManager(dataDir);
+    fixReleaseWriteThrough(persistence);
     // Load first, then attach persistence, so loading does not write every row back.
     persistence.load(sqsStore, snsStore, s3Store);
     sqsStore.persistence = persistence;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
@@ -79,4 +80,35 @@ describe('persistence across kill -9', () => {
     }
     expect(missing).toEqual([]);
   }, 240_000);
+
+  it('keeps a message released with visibility 0 across kill -9: it is received again, and again after the restart', async () => {
+    // Prepare: a queue of its own (no event source mapping polls it), long visibility timeout so
+    // only the release can make the message visible again.
+    const releaseDir = mkdtempSync(join(tmpdir(), 'queueflow-release-'));
+    let current = await startRuntime({ dataDir: releaseDir });
+    try {
+      const receive = async (sqs: SQSClient, url: string) =>
+        (await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 2, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }))).Messages ?? [];
+      const { QueueUrl } = await current.clients.sqs.send(new CreateQueueCommand({ QueueName: 'released', Attributes: { VisibilityTimeout: '300' } }));
+      const sent = await current.clients.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'release me' }));
+
+      // Act
+      const [first] = await receive(current.clients.sqs, QueueUrl!);
+      await current.clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first!.ReceiptHandle, VisibilityTimeout: 0 }));
+      const [again] = await receive(current.clients.sqs, QueueUrl!);
+      await current.clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: again!.ReceiptHandle, VisibilityTimeout: 0 }));
+      await current.kill9();
+      current = await current.restart();
+      const [afterCrash] = await receive(current.clients.sqs, `${current.endpoint}/000000000000/released`);
+
+      // Assess
+      expect(again?.MessageId).toBe(sent.MessageId);
+      expect(again?.Attributes?.ApproximateReceiveCount).toBe('2');
+      expect(afterCrash?.MessageId).toBe(sent.MessageId);
+      expect(afterCrash?.Attributes?.ApproximateReceiveCount).toBe('3');
+    } finally {
+      await current.stop();
+      rmSync(releaseDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortInUseError } from '../../../lib/local/errors.ts';
 import { startServices, type LocalServices, type RequestStats } from '../../../lib/local/services.ts';
@@ -146,6 +155,37 @@ describe('startServices', () => {
     expect(found.QueueUrl).toBe(`${second.endpoint}/000000000000/kept`);
     expect(tables.TableNames).toEqual(['kept']);
     expect(item.Item).toEqual({ pk: { S: 'x' } });
+  });
+
+  it('keeps a message released with visibility 0, with its receive count, across a restart', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'queueflow-services-'));
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    const { sqs } = clientsFor(first);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'released', Attributes: { VisibilityTimeout: '60' } }));
+    const receive = async (client: SQSClient, url: string) =>
+      (await client.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }))).Messages ?? [];
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'released twice' }));
+
+    // Act: release it with ChangeMessageVisibility, then with ChangeMessageVisibilityBatch.
+    const [firstTry] = await receive(sqs, QueueUrl!);
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: firstTry!.ReceiptHandle, VisibilityTimeout: 0 }));
+    const [secondTry] = await receive(sqs, QueueUrl!);
+    const batch = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({ QueueUrl, Entries: [{ Id: 'a', ReceiptHandle: secondTry!.ReceiptHandle, VisibilityTimeout: 0 }] }),
+    );
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    const second = await start(dataDir);
+    const [afterRestart] = await receive(clientsFor(second).sqs, `${second.endpoint}/000000000000/released`);
+
+    // Assess
+    expect(secondTry?.MessageId).toBe(sent.MessageId);
+    expect(secondTry?.Attributes?.ApproximateReceiveCount).toBe('2');
+    expect(batch.Failed ?? []).toEqual([]);
+    expect(afterRestart?.MessageId).toBe(sent.MessageId);
+    expect(afterRestart?.Attributes?.ApproximateReceiveCount).toBe('3');
   });
 
   it('fails with PortInUseError naming the flag when the port is taken', async () => {
