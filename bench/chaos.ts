@@ -82,7 +82,8 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         events: { type: 'string', default: '10000' },
-        rate: { type: 'string', default: '100' },
+        // Under the sample's usage-plan throttle (50 requests/s) and what 2 shared cores sustain.
+        rate: { type: 'string', default: '40' },
         concurrency: { type: 'string', default: '32' },
         seed: { type: 'string', default: String(DEFAULT_FAULTS.seed) },
         transient: { type: 'string', default: String(DEFAULT_FAULTS.transientFailureRate) },

@@ -336,7 +336,8 @@ const cost = async (dataDir: string, assemblyDir: string, runId: string, options
     await resetStats(runtime.handle.state.endpoint);
     meter.reset();
     const started = Date.now();
-    const rate = Math.min(50, options.costEvents);
+    // Half the sample's usage-plan rate (50/s), so no request is throttled and every one counts.
+    const rate = Math.min(25, options.costEvents);
     const result = await orderLoad(runtime, `${runId}-cost`, rate, options.costEvents / rate);
     await drain(runtime);
     const stats = await readStats(runtime.handle.state.endpoint);
@@ -464,7 +465,7 @@ const render = (results: Results): string => {
   }
   if (results.cost) {
     const c = results.cost;
-    out.push(`\n### 5. Cost per event (${c.events} orders at 50/s, ${c.windowSeconds.toFixed(0)} s window; ${PRICES.region} prices, ${PRICES.asOf}, bench/prices.ts)\n`);
+    out.push(`\n### 5. Cost per event (${c.events} orders at 25/s, ${c.windowSeconds.toFixed(0)} s window; ${PRICES.region} prices, ${PRICES.asOf}, bench/prices.ts)\n`);
     out.push(
       markdownTable(
         ['item', 'per event', '$ per million events'],
@@ -596,7 +597,8 @@ async function main(): Promise<void> {
   console.log(table);
   const resultsDir = join(PROJECT_DIR, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const stem = join(resultsDir, `${results.startedAt.slice(0, 10)}${options.quick ? '-quick' : ''}`);
+  // A quick or partial run never overwrites the day's full results.
+  const stem = join(resultsDir, `${results.startedAt.slice(0, 10)}${options.quick ? '-quick' : ''}${options.skip.size > 0 ? '-partial' : ''}`);
   writeFileSync(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${stem}.md`, `${table}\n`);
   log(`wrote ${stem}.json and .md`);

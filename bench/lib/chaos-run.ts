@@ -223,8 +223,9 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
         accepted.set(event.index, eventId);
         return 'accepted';
       }
-      // 409: the key's first request is still in progress (or was, when the runtime died); 5xx: retry.
-      if (response.status === 409 || response.status >= 500) return 'retry';
+      // 409: the key's first request is still in progress (or was, when the runtime died);
+      // 429: the usage plan's throttle; 5xx: a failure to retry.
+      if (response.status === 409 || response.status === 429 || response.status >= 500) return 'retry';
       violations.push(`event ${event.index} (${event.kind}) rejected with ${response.status}: ${response.body.toString('utf8').slice(0, 200)}`);
       return 'rejected';
     } catch (error) {
