@@ -22,10 +22,8 @@ export interface Target {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   /**
-   * The visibility timeout that releases a held message: 0 on AWS. The local runtime's SQS
-   * emulator (fauxqs 2.4.1 with a data folder) loses a message whose visibility is changed to 0
-   * (its SQLite write-through violates a NOT NULL constraint after the message has left memory),
-   * so locally a released message comes back after one second instead.
+   * The visibility timeout that releases a held message: 0, on AWS and on the local runtime (which
+   * repairs the emulator's write-through of a release to 0, so the message is back at once there too).
    */
   readonly releaseSeconds: number;
 }
@@ -98,7 +96,7 @@ export const resolveLocalTarget = async (stateFile: string): Promise<Target> => 
     outputs: state.outputs,
     sqs: new SQSClient(config),
     dynamodb: new DynamoDBClient(config),
-    releaseSeconds: 1,
+    releaseSeconds: 0,
   };
 };
 
