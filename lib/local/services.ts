@@ -63,12 +63,17 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     requests[service][action] = (requests[service][action] ?? 0) + 1;
   };
 
-  const fauxqs = await buildFauxqs(options.dataDir === undefined ? undefined : join(options.dataDir, 'fauxqs'));
+  const { app: fauxqs, sqsStore } = await buildFauxqs(options.dataDir === undefined ? undefined : join(options.dataDir, 'fauxqs'));
   let endpoint = '';
   fauxqs.addHook('preHandler', async (request) => {
     const target = request.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
-      count('sqs', target.slice('AmazonSQS.'.length));
+      const action = target.slice('AmazonSQS.'.length);
+      count('sqs', action);
+      // fauxqs returns expired in-flight and due delayed messages to the queue only when someone
+      // receives from it, so without this the counts stay stale (a released dead letter shown as
+      // in flight). A pass over every queue's in-flight and delayed messages; a few dozen queues.
+      if (action === 'GetQueueAttributes') sqsStore.processAllTimers();
     } else if (request.method === 'POST' && request.body && typeof request.body === 'object' && 'Action' in request.body) {
       const action = String((request.body as { Action: unknown }).Action);
       count(action === 'GetCallerIdentity' ? 'sts' : 'sns', action);
@@ -202,7 +207,7 @@ function fixReleaseWriteThrough(persistence: FauxqsPersistence): void {
  * what `startFauxqs` does — load persisted state, then wire the persistence into the stores —
  * using fauxqs's store modules, which its package exports do not expose.
  */
-async function buildFauxqs(dataDir: string | undefined): Promise<FauxqsApp> {
+async function buildFauxqs(dataDir: string | undefined): Promise<{ app: FauxqsApp; sqsStore: { processAllTimers(): void } }> {
   const dist = dirname(fileURLToPath(import.meta.resolve('fauxqs')));
   const load = async <T>(file: string, name: string): Promise<T> => {
     const module = (await import(pathToFileURL(join(dist, file)).href)) as Record<string, T>;
@@ -210,7 +215,7 @@ async function buildFauxqs(dataDir: string | undefined): Promise<FauxqsApp> {
     return module[name];
   };
   type Store = { persistence?: unknown; allQueues?: () => Iterable<{ persistence?: unknown }> };
-  const SqsStore = await load<new () => Store>('sqs/sqsStore.js', 'SqsStore');
+  const SqsStore = await load<new () => Store & { processAllTimers(): void }>('sqs/sqsStore.js', 'SqsStore');
   const SnsStore = await load<new () => Store>('sns/snsStore.js', 'SnsStore');
   const S3Store = await load<new () => Store>('s3/s3Store.js', 'S3Store');
   const sqsStore = new SqsStore();
@@ -233,5 +238,5 @@ async function buildFauxqs(dataDir: string | undefined): Promise<FauxqsApp> {
     const opened = persistence;
     app.addHook('onClose', async () => opened.close());
   }
-  return app;
+  return { app, sqsStore };
 }

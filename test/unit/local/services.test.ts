@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListQueuesCommand,
   ReceiveMessageCommand,
@@ -186,6 +188,23 @@ describe('startServices', () => {
     expect(batch.Failed ?? []).toEqual([]);
     expect(afterRestart?.MessageId).toBe(sent.MessageId);
     expect(afterRestart?.Attributes?.ApproximateReceiveCount).toBe('3');
+  });
+
+  it('counts messages whose visibility or delay ran out as visible, without anyone receiving', async () => {
+    // Prepare
+    const services = await start();
+    const { sqs } = clientsFor(services);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'counted', Attributes: { VisibilityTimeout: '1' } }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'received, then expired' }));
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'delayed', DelaySeconds: 1 }));
+
+    // Act
+    await sleep(1_200);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+
+    // Assess
+    expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' });
   });
 
   it('fails with PortInUseError naming the flag when the port is taken', async () => {
