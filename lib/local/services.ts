@@ -225,6 +225,12 @@ async function buildFauxqs(dataDir: string | undefined): Promise<{ app: FauxqsAp
   if (dataDir !== undefined) {
     const PersistenceManager = await load<new (dir: string) => FauxqsPersistence>('persistence.js', 'PersistenceManager');
     persistence = new PersistenceManager(dataDir);
+    // fauxqs writes through on every send, receive and delete, on the thread that also runs
+    // dynalite, the gateway and the poller; WAL's default synchronous=FULL fsyncs each of those
+    // commits and dominated the 202's latency. In WAL mode NORMAL still survives a process crash
+    // (kill -9: the committed WAL is in the OS page cache); only an OS crash or power loss can drop
+    // the last commits, which a local development runtime accepts.
+    persistence.db.exec('PRAGMA synchronous = NORMAL');
     fixReleaseWriteThrough(persistence);
     // Load first, then attach persistence, so loading does not write every row back.
     persistence.load(sqsStore, snsStore, s3Store);
