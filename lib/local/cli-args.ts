@@ -22,7 +22,7 @@ Options:
   --stack <name>      the stack to run (default QueueflowSample)
   --no-synth          use the existing assembly instead of running cdk synth
   --no-watch          do not reload functions when lambdas/ changes
-  --quiet             print only the banner and errors
+  --quiet             print only the banner and errors (functions: error-level and stderr lines)
   --faults <file>     fault injection config (JSON; also QUEUEFLOW_FAULTS)
   -h, --help          show this help
 `;

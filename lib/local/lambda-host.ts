@@ -16,14 +16,17 @@ import { FaultInjector, InjectedFaults, type FaultConfig, type InjectedFault } f
 import type { InvokeMessage, WorkerInit, WorkerReply } from './lambda-protocol.ts';
 import type { LocalFunction } from './model.ts';
 
+/** Where a log line came from: the function's stdout or stderr, or the host (REPORT and error lines). */
+export type LogStream = 'stdout' | 'stderr' | 'host';
+
 export interface LambdaHostOptions {
   readonly functions: readonly LocalFunction[];
   /** The local AWS endpoint, given to every function as `AWS_ENDPOINT_URL`. */
   readonly endpoint: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** Receives each line a function writes to stdout/stderr, and the host's REPORT/error lines. */
-  readonly log: (functionName: string, line: string) => void;
+  /** Receives each line a function writes to stdout/stderr, and the host's REPORT/error lines (`'host'`). */
+  readonly log: (functionName: string, line: string, stream: LogStream) => void;
   /** Applied to invocations made with `{ source: 'sqs' }` only. */
   readonly faults?: FaultConfig;
   /** @default '000000000000' */
@@ -89,7 +92,7 @@ class ExecutionEnvironment {
   #nextId = 0;
   #pending?: { id: number; settle: (outcome: Settled) => void };
 
-  constructor(fn: LocalFunction, generation: number, env: Record<string, string>, init: WorkerInit, initTimeoutMs: number, log: (line: string) => void) {
+  constructor(fn: LocalFunction, generation: number, env: Record<string, string>, init: WorkerInit, initTimeoutMs: number, log: (line: string, stream: LogStream) => void) {
     this.generation = generation;
     this.#timeoutMs = fn.timeoutSeconds * 1000;
     const startedAt = performance.now();
@@ -102,8 +105,8 @@ class ExecutionEnvironment {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: fn.memorySizeMb },
     });
-    for (const stream of [this.#worker.stdout, this.#worker.stderr]) {
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', log);
+    for (const [name, stream] of [['stdout', this.#worker.stdout], ['stderr', this.#worker.stderr]] as const) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log(line, name));
     }
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -128,7 +131,7 @@ class ExecutionEnvironment {
         this.dead = true;
         const type = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : 'Runtime.UnhandledError';
         // Also when idle: a floating promise that rejects after the handler returned kills it.
-        log(`ERROR ${type}: ${error.stack ?? `${error.name}: ${error.message}`}`);
+        log(`ERROR ${type}: ${error.stack ?? `${error.name}: ${error.message}`}`, 'host');
         reject(new InitError(type, `${error.name}: ${error.message}`));
         clearTimeout(timer);
         if (this.#pending) this.#settle(this.#pending.id, failure(type, `${error.name}: ${error.message}`));
@@ -357,10 +360,10 @@ export class LambdaHost {
     const durationMs = performance.now() - startedAt;
     if (!settled.ok) {
       stats.errors += 1;
-      this.#options.log(fn.name, `ERROR RequestId: ${requestId} ${settled.errorType}: ${settled.errorMessage}`);
+      this.#options.log(fn.name, `ERROR RequestId: ${requestId} ${settled.errorType}: ${settled.errorMessage}`, 'host');
     }
     const init = initDurationMs === undefined ? '' : `\tInit Duration: ${initDurationMs.toFixed(2)} ms`;
-    this.#options.log(fn.name, `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memorySizeMb} MB${init}`);
+    this.#options.log(fn.name, `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memorySizeMb} MB${init}`, 'host');
     return { ...settled, requestId, durationMs, ...(injectedFault ? { injectedFault } : {}) };
   }
 
@@ -448,6 +451,6 @@ export class LambdaHost {
       LANG: 'en_US.UTF-8',
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     };
-    return new ExecutionEnvironment(fn, generation, env, init, this.#options.initTimeoutMs ?? 30_000, (line) => this.#options.log(fn.name, line));
+    return new ExecutionEnvironment(fn, generation, env, init, this.#options.initTimeoutMs ?? 30_000, (line, stream) => this.#options.log(fn.name, line, stream));
   }
 }

@@ -7,7 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { startApiGateway } from './api-gateway.ts';
 import { EventSourcePoller } from './event-source-poller.ts';
 import type { FaultConfig } from './faults.ts';
-import { LambdaHost } from './lambda-host.ts';
+import { LambdaHost, type LogStream } from './lambda-host.ts';
 import type { LocalModel } from './model.ts';
 import { PortInUseError } from './errors.ts';
 import { provision } from './provision.ts';
@@ -33,7 +33,7 @@ export interface LocalRuntimeOptions {
   readonly synth?: boolean;
   /** Re-synthesize and reload functions when `lambdas/` changes. @default true */
   readonly watch?: boolean;
-  /** Print only the banner and errors. @default false */
+  /** Print only the banner and errors (error-level and stderr lines of functions). @default false */
   readonly quiet?: boolean;
   readonly faults?: FaultConfig;
   /** The project root (where cdk.json and lambdas/ are). @default process.cwd() */
@@ -106,7 +106,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       endpoint: services.endpoint,
       region: model.region,
       credentials: localCredentials(),
-      log: (functionName, line) => info(`${label(functionName, model.stackName)} │ ${line}`),
+      log: (functionName, line, stream) => {
+        if (!options.quiet || isErrorLine(line, stream)) print(`${label(functionName, model.stackName)} │ ${line}`);
+      },
       ...(options.faults ? { faults: options.faults } : {}),
     });
     cleanups.push(() => host.stop());
@@ -147,6 +149,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cleanups.push(async () => watcher?.close());
     }
 
+    // Ready means warm: the first request after the ready line must not wait for a cold start.
+    await host.ready();
     const state: LocalState = {
       pid: process.pid,
       stackName: model.stackName,
@@ -181,6 +185,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 function infrastructure(model: LocalModel): unknown {
   const { queues, topics, subscriptions, tables, eventSourceMappings, api } = model;
   return { queues, topics, subscriptions, tables, eventSourceMappings, api, functions: model.functions.map((fn) => fn.logicalId) };
+}
+
+/**
+ * What `--quiet` still shows of a function's output: JSON lines (Powertools) whose `level` is ERROR
+ * or CRITICAL, any non-JSON line on stderr (uncaught errors, console.error), and the host's error
+ * lines; REPORT lines and other levels are hidden.
+ */
+export function isErrorLine(line: string, stream: LogStream): boolean {
+  if (stream === 'host') return line.startsWith('ERROR');
+  if (line.startsWith('{')) {
+    try {
+      const level: unknown = (JSON.parse(line) as { level?: unknown }).level;
+      return typeof level === 'string' && ['ERROR', 'CRITICAL'].includes(level.toUpperCase());
+    } catch {
+      // Not JSON after all: judged by its stream below.
+    }
+  }
+  return stream === 'stderr';
 }
 
 /** `QueueflowSample-WorkflowConsumerEmailFunction515B9BED` → `WorkflowConsumerEmailFunction`: the log prefix. */
