@@ -43,6 +43,7 @@ export interface LocalApiGateway {
   /** Base URL, ending in `/`. */
   readonly url: string;
   readonly port: number;
+  /** Stops accepting, waits for in-flight requests (at most the integration timeout), then closes. */
   close(): Promise<void>;
 }
 
@@ -444,7 +445,14 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     send(res, mapped.statusCode, { ...mapped.headers, 'x-amzn-RequestId': request.requestId }, mapped.body);
   }
 
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   const server = createServer((req, res) => {
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) drained?.();
+    });
     handle(req, res).catch((error: unknown) => {
       log(`request failed: ${(error as Error).stack ?? String(error)}`);
       if (!res.headersSent) send(res, 500, { 'Content-Type': 'application/json' }, '{"message":"Internal server error"}');
@@ -463,11 +471,22 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    // As a deployment drains: no new connections, requests already in flight get their answer.
+    // Each is bounded by the integration timeout, so the wait is too; then every socket goes.
+    async close() {
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          timer = setTimeout(resolve, integrationTimeoutMs + 1_000);
+        });
+        clearTimeout(timer);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 

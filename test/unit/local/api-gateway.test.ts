@@ -393,6 +393,49 @@ describe('startApiGateway', () => {
   });
 });
 
+describe('LocalApiGateway.close', () => {
+  it('stops accepting, lets an in-flight request finish, then closes', async () => {
+    // Prepare
+    let answered = false;
+    const host = fakeHost(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      answered = true;
+      return { ok: true, result: { statusCode: 202, body: '{}' } };
+    });
+    const base = await start(host);
+    const inFlight = fetch(`${base}/users/u-1/erasure`, { method: 'POST' });
+    while (host.events.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    // Act
+    const closing = gateway!.close();
+    gateway = undefined;
+    const late = await fetch(`${base}/users/u-2/erasure`, { method: 'POST' }).then(() => 'answered', () => 'refused');
+    const response = await inFlight;
+    await closing;
+
+    // Assess
+    expect(answered).toBe(true);
+    expect(response.status).toBe(202);
+    expect(late).toBe('refused');
+  });
+
+  it('gives up on a request still running after the integration timeout', async () => {
+    // Prepare
+    const host = fakeHost(() => new Promise(() => undefined));
+    const base = await start(host, api(), { integrationTimeoutMs: 200 });
+    void fetch(`${base}/users/u-1/erasure`, { method: 'POST' }).catch(() => undefined);
+    while (host.events.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    // Act
+    const started = performance.now();
+    await gateway!.close();
+    gateway = undefined;
+
+    // Assess
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
 describe('GatewayResponses', () => {
   const context = { requestId: 'req-1', path: '/prod/orders', 'identity.sourceIp': '127.0.0.1' };
   const requestParameter = (name: string) => (name === 'header.x-trace' ? 'trace-1' : undefined);
