@@ -53,12 +53,6 @@ describe('queueflow dlq against the local runtime', () => {
     await runtime?.stop();
   });
 
-  const output = (key: string): string => {
-    const value = runtime.state.outputs[key];
-    if (value === undefined) throw new Error(`the runtime has no output ${key}`);
-    return value;
-  };
-
   const cli = (...args: string[]): Promise<CliRun> =>
     new Promise((resolve) => {
       execFile(process.execPath, [CLI, 'dlq', ...args, '--state-file', stateFile], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
@@ -93,7 +87,7 @@ describe('queueflow dlq against the local runtime', () => {
 
   /** Every queue of a consumer is empty and idle: nothing left to arrive in its DLQ or ledger. */
   const settled = async (consumer: string): Promise<boolean> => {
-    const queue = await depth(output(`${consumer}QueueUrl`));
+    const queue = await depth(runtime.outputOf(`${consumer}QueueUrl`));
     return queue.visible + queue.inFlight === 0;
   };
 
@@ -103,7 +97,7 @@ describe('queueflow dlq against the local runtime', () => {
     do {
       const page = await runtime.clients.dynamodb.send(
         new ScanCommand({
-          TableName: output('LedgerTableName'),
+          TableName: runtime.outputOf('LedgerTableName'),
           FilterExpression: '#consumer = :consumer',
           ExpressionAttributeNames: { '#consumer': 'consumer' },
           ExpressionAttributeValues: { ':consumer': { S: consumer } },
@@ -120,10 +114,10 @@ describe('queueflow dlq against the local runtime', () => {
 
   /** The outage the redrive tests recover from: the consumers' effect store is gone. */
   const deleteLedgerTable = async (): Promise<void> => {
-    await runtime.clients.dynamodb.send(new DeleteTableCommand({ TableName: output('LedgerTableName') }));
+    await runtime.clients.dynamodb.send(new DeleteTableCommand({ TableName: runtime.outputOf('LedgerTableName') }));
     await waitFor('the ledger table to be deleted', async () => {
       try {
-        await runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: output('LedgerTableName') }));
+        await runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: runtime.outputOf('LedgerTableName') }));
         return false;
       } catch (error) {
         return error instanceof ResourceNotFoundException;
@@ -135,14 +129,14 @@ describe('queueflow dlq against the local runtime', () => {
   const restoreLedgerTable = async (): Promise<void> => {
     await runtime.clients.dynamodb.send(
       new CreateTableCommand({
-        TableName: output('LedgerTableName'),
+        TableName: runtime.outputOf('LedgerTableName'),
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
     await waitFor('the ledger table to be active', async () => {
-      const { Table } = await runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: output('LedgerTableName') }));
+      const { Table } = await runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: runtime.outputOf('LedgerTableName') }));
       return Table?.TableStatus === 'ACTIVE';
     });
   };
@@ -154,7 +148,7 @@ describe('queueflow dlq against the local runtime', () => {
   it('peeks a poison order with the error the consumer recorded, and purges it only when asked', async () => {
     // Prepare
     const eventId = await placeOrder('NOPE-1');
-    await waitFor('the poison order in the inventory DLQ', async () => (await depth(output('InventoryDlqUrl'))).visible === 1);
+    await waitFor('the poison order in the inventory DLQ', async () => (await depth(runtime.outputOf('InventoryDlqUrl'))).visible === 1);
 
     // Act
     const peek = await cli('peek', 'inventory', '--json');
@@ -187,7 +181,7 @@ describe('queueflow dlq against the local runtime', () => {
     expect(refused.stderr).toContain('refusing to purge ~1 dead letter from the inventory DLQ without --yes');
     expect(purge.code).toBe(0);
     await waitFor('the purged DLQ to be empty', async () => {
-      const dlq = await depth(output('InventoryDlqUrl'));
+      const dlq = await depth(runtime.outputOf('InventoryDlqUrl'));
       return dlq.visible + dlq.inFlight === 0;
     }, 10_000);
     // The other consumers handled the same order normally.
@@ -199,7 +193,7 @@ describe('queueflow dlq against the local runtime', () => {
     await deleteLedgerTable();
     const eventId = await placeOrder('BOOK-1');
     await waitFor('the order in all three DLQs', async () => {
-      const depths = await Promise.all(['Email', 'Sms', 'Inventory'].map((name) => depth(output(`${name}DlqUrl`))));
+      const depths = await Promise.all(['Email', 'Sms', 'Inventory'].map((name) => depth(runtime.outputOf(`${name}DlqUrl`))));
       return depths.every((dlq) => dlq.visible === 1);
     });
     const peek = await cli('peek', 'inventory', '--json');
@@ -228,7 +222,7 @@ describe('queueflow dlq against the local runtime', () => {
     // Prepare
     await deleteLedgerTable();
     const eventIds = await Promise.all(Array.from({ length: 6 }, () => placeOrder('MUG-1')));
-    await waitFor('six orders in the inventory DLQ', async () => (await depth(output('InventoryDlqUrl'))).visible === 6, 90_000);
+    await waitFor('six orders in the inventory DLQ', async () => (await depth(runtime.outputOf('InventoryDlqUrl'))).visible === 6, 90_000);
     await restoreLedgerTable();
 
     // Act: one message a second, killed without warning once two have moved
@@ -266,7 +260,7 @@ describe('queueflow dlq against the local runtime', () => {
     await waitFor('the inventory queue to settle', () => settled('Inventory'));
     const effects = await ledgerEffects('inventory');
     expect(eventIds.map((eventId) => countOf(effects, eventId))).toEqual([1, 1, 1, 1, 1, 1]);
-    const dlq = await depth(output('InventoryDlqUrl'));
+    const dlq = await depth(runtime.outputOf('InventoryDlqUrl'));
     expect(dlq.visible + dlq.inFlight).toBe(0);
   }, 240_000);
 });

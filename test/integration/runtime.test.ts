@@ -10,7 +10,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_DIR, runLocalCli, startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { MissingOutputError, PROJECT_DIR, runLocalCli, startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
 const CONSUMERS = ['Email', 'Sms', 'Inventory'];
 const CONTRACT_OUTPUTS = [
@@ -56,6 +56,17 @@ describe('local runtime', () => {
       expect(outputs[`${name}DlqUrl`]).toMatch(new RegExp(`^${endpoint}/000000000000/`));
     }
     expect(outputs.TopicArn).toMatch(/^arn:aws:sns:us-east-1:000000000000:/);
+  });
+
+  it('hands out one output by key, and names a missing one', () => {
+    // Act
+    const table = runtime.outputOf('LedgerTableName');
+    const missing = () => runtime.outputOf('NoSuchOutput');
+
+    // Assess
+    expect(table).toBe(runtime.state.outputs.LedgerTableName);
+    expect(missing).toThrow(MissingOutputError);
+    expect(missing).toThrow(/NoSuchOutput/);
   });
 
   it('serves SQS through the one endpoint, with the queue URL the state file gives', async () => {

@@ -37,18 +37,12 @@ describe('the sample workflow on the local runtime', () => {
     await runtime?.stop();
   });
 
-  const output = (key: string): string => {
-    const value = runtime.state.outputs[key];
-    if (value === undefined) throw new Error(`the runtime has no output ${key}`);
-    return value;
-  };
-
   const effectsOf = async (eventId: string): Promise<LedgerItem[]> => {
     const items: LedgerItem[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await ledger.send(
-        new ScanCommand({ TableName: output('LedgerTableName'), FilterExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': eventId }, ExclusiveStartKey }),
+        new ScanCommand({ TableName: runtime.outputOf('LedgerTableName'), FilterExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': eventId }, ExclusiveStartKey }),
       );
       items.push(...((page.Items ?? []) as LedgerItem[]));
       ExclusiveStartKey = page.LastEvaluatedKey;
@@ -119,14 +113,14 @@ describe('the sample workflow on the local runtime', () => {
       { consumer: 'email', effect: 'user.erased', userId },
       { consumer: 'sms', effect: 'user.erased', userId },
     ]);
-    expect(await depth(output('InventoryQueueUrl'))).toBe(0);
+    expect(await depth(runtime.outputOf('InventoryQueueUrl'))).toBe(0);
   });
 
   it(
     'an order with an unknown SKU ends in the inventory DLQ after maxReceiveCount, and in no other DLQ',
     async () => {
       // Prepare
-      const dlq = output('InventoryDlqUrl');
+      const dlq = runtime.outputOf('InventoryDlqUrl');
       const before = await depth(dlq);
 
       // Act
@@ -145,9 +139,9 @@ describe('the sample workflow on the local runtime', () => {
       expect(dead).toBeDefined();
       // Moved on the receive after the fifth: five attempts ran.
       expect(Number(dead!.Attributes?.ApproximateReceiveCount)).toBeGreaterThanOrEqual(5);
-      expect(await depth(output('EmailDlqUrl'))).toBe(0);
-      expect(await depth(output('SmsDlqUrl'))).toBe(0);
-      expect(await depth(output('InventoryQueueUrl'))).toBe(0);
+      expect(await depth(runtime.outputOf('EmailDlqUrl'))).toBe(0);
+      expect(await depth(runtime.outputOf('SmsDlqUrl'))).toBe(0);
+      expect(await depth(runtime.outputOf('InventoryQueueUrl'))).toBe(0);
       const effects = await effectsOf(eventId);
       expect(effects.map((e) => e.consumer)).toEqual(['email', 'sms']);
     },
@@ -158,7 +152,7 @@ describe('the sample workflow on the local runtime', () => {
     // Prepare
     const placed = order();
     const envelope = createEnvelope({ type: 'order.placed', source: 'queueflow/tests', data: placed, correlationId: randomUUID() });
-    const queueUrl = output('EmailQueueUrl');
+    const queueUrl = runtime.outputOf('EmailQueueUrl');
     const copy = () =>
       runtime.clients.sqs.send(
         new SendMessageCommand({

@@ -56,6 +56,8 @@ export interface TestRuntime {
   readonly dataDir: string;
   readonly pid: number;
   readonly clients: RuntimeClients;
+  /** The stack output `key` from the state file; throws `MissingOutputError` when there is none. */
+  outputOf(key: string): string;
   /** Every line the runtime printed so far (stdout and stderr). */
   output(): string;
   /** The process's exit code once it has exited (0 after a clean stop), else null. */
@@ -77,6 +79,14 @@ export class RuntimeStartError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RuntimeStartError';
+  }
+}
+
+/** The stack has no output of that name: a renamed output or a typo in a test. */
+export class MissingOutputError extends Error {
+  constructor(key: string, available: readonly string[], options?: ErrorOptions) {
+    super(`The local runtime has no stack output ${key} (outputs: ${available.join(', ')})`, options);
+    this.name = 'MissingOutputError';
   }
 }
 
@@ -176,6 +186,11 @@ async function launch(options: StartRuntimeOptions, dataDir: string, ownsDataDir
     dataDir,
     pid: child.pid!,
     clients,
+    outputOf: (key) => {
+      const value = ready.outputs[key];
+      if (value === undefined) throw new MissingOutputError(key, Object.keys(ready.outputs));
+      return value;
+    },
     output: () => lines.join('\n'),
     exitCode: () => child.exitCode,
     waitForLine: (pattern, timeoutMs = 60_000) => {
