@@ -153,14 +153,13 @@ const plan = (options: ChaosOptions): PlannedEvent[] =>
     return { index, kind: poison ? 'poison' : 'order', path: '/orders', body, subject, key };
   });
 
-/** The DLQ CLI's view of the local runtime (its SQS emulator needs a 1 s release, see Target). */
+/** The DLQ CLI's view of the local runtime. */
 const localCliTarget = (clients: Clients, outputs: Readonly<Record<string, string>>): Target => ({
   kind: 'local',
   description: 'local runtime',
   outputs,
   sqs: clients.sqs,
   dynamodb: clients.dynamodb,
-  releaseSeconds: 1,
 });
 
 const quietIo = (): CliIo => ({
@@ -390,7 +389,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
 async function readDeadLetters(clients: Clients, queues: readonly ConsumerQueues[]): Promise<Map<string, Map<string, boolean>>> {
   const result = new Map<string, Map<string, boolean>>();
   for (const queue of queues) {
-    const letters = await peekDeadLetters({ sqs: clients.sqs, url: queue.dlqUrl, releaseSeconds: localCliTarget(clients, {}).releaseSeconds }, 100_000);
+    const letters = await peekDeadLetters({ sqs: clients.sqs, url: queue.dlqUrl }, 100_000);
     result.set(
       queue.consumer,
       new Map(letters.map((letter) => [peekEnvelopeIdentity(letter.body).eventId ?? `message:${letter.messageId}`, letter.body.includes(`"${POISON_SKU}"`)])),

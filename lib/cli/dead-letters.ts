@@ -21,8 +21,6 @@ const SQS_BATCH_MAX = 10;
 export interface DeadLetterQueue {
   readonly sqs: SQSClient;
   readonly url: string;
-  /** The visibility timeout that releases a held message (see {@link Target.releaseSeconds}). */
-  readonly releaseSeconds: number;
 }
 
 export interface DeadLetter {
@@ -39,7 +37,6 @@ export interface DeadLetter {
 export const deadLetterQueue = (target: Target, consumer: Consumer): DeadLetterQueue => ({
   sqs: target.sqs,
   url: consumer.dlqUrl,
-  releaseSeconds: target.releaseSeconds,
 });
 
 export interface QueueCounts {
@@ -113,7 +110,7 @@ export const releaseDeadLetters = async (dlq: DeadLetterQueue, letters: readonly
         Entries: chunk.map((letter, index) => ({
           Id: String(index),
           ReceiptHandle: letter.receiptHandle,
-          VisibilityTimeout: dlq.releaseSeconds,
+          VisibilityTimeout: 0,
         })),
       }),
     );

@@ -21,11 +21,6 @@ export interface Target {
   readonly outputs: Readonly<Record<string, string>>;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
-  /**
-   * The visibility timeout that releases a held message: 0, on AWS and on the local runtime (which
-   * repairs the emulator's write-through of a release to 0, so the message is back at once there too).
-   */
-  readonly releaseSeconds: number;
 }
 
 export interface TargetOptions {
@@ -77,7 +72,6 @@ export const resolveStackTarget = async (stackName: string, region: string | und
     outputs,
     sqs: new SQSClient(config),
     dynamodb: new DynamoDBClient(config),
-    releaseSeconds: 0,
   };
 };
 
@@ -96,7 +90,6 @@ export const resolveLocalTarget = async (stateFile: string): Promise<Target> => 
     outputs: state.outputs,
     sqs: new SQSClient(config),
     dynamodb: new DynamoDBClient(config),
-    releaseSeconds: 0,
   };
 };
 

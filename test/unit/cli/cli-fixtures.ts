@@ -68,7 +68,6 @@ export const fakeTarget = (kind: Target['kind'] = 'aws', outputs: Record<string,
   outputs,
   sqs: new SQSClient(testClientConfig),
   dynamodb: new DynamoDBClient(testClientConfig),
-  releaseSeconds: kind === 'aws' ? 0 : 1,
 });
 
 export interface DeadLetterFixture {

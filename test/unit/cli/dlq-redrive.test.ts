@@ -183,9 +183,9 @@ describe('dlq redrive locally (send, then delete)', () => {
     expect(terminal.stderr()).toContain('Could not send message m-1 to the inventory queue (queue unavailable); it stays in the DLQ.');
     const released = sqs.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
     expect(released.map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])).toEqual([
-      ['receipt-m-1', 1],
-      ['receipt-m-2', 1],
-      ['receipt-m-3', 1],
+      ['receipt-m-1', 0],
+      ['receipt-m-2', 0],
+      ['receipt-m-3', 0],
     ]);
   });
 
