@@ -4,7 +4,7 @@
  * folder, kills it with SIGKILL once mid-run and restarts it on the same folder, then prints
  * the counts. Exit code 0 when every invariant holds, 1 on any violation, 2 on bad usage.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,8 @@ import { launchRuntime, type FaultSettings, type RuntimeHandle } from './lib/run
 import { markdownTable } from './lib/summary.ts';
 
 const USAGE = `Usage: npm run chaos -- [--events N] [--rate R] [--concurrency C] [--seed S]
-  [--transient 0.2] [--crash 0.05] [--duplicate 0.1] [--no-kill] [--timeout-minutes M]`;
+  [--transient 0.2] [--crash 0.05] [--duplicate 0.1] [--no-kill] [--timeout-minutes M]
+  [--runtime-log FILE]   write the runtime's output (function logs, REPORT and ERROR lines) to FILE`;
 
 /** The defaults of the issue: 20 % transient failures, 5 % crashes after the effect, 10 % duplicates. */
 export const DEFAULT_FAULTS: Required<FaultSettings> = { transientFailureRate: 0.2, crashAfterEffectRate: 0.05, duplicateDeliveryRate: 0.1, seed: 42 };
@@ -91,6 +92,7 @@ async function main(): Promise<number> {
         duplicate: { type: 'string', default: String(DEFAULT_FAULTS.duplicateDeliveryRate) },
         kill: { type: 'boolean', default: true },
         'timeout-minutes': { type: 'string', default: '15' },
+        'runtime-log': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowNegative: true,
@@ -114,7 +116,16 @@ async function main(): Promise<number> {
   let runtime: RuntimeHandle | undefined;
   try {
     log('synthesizing the sample and starting the local runtime with faults …');
-    runtime = await launchRuntime({ dataDir: join(workDir, 'data'), assemblyDir: join(workDir, 'cdk.out'), synth: true, faults });
+    // Function logs only when asked for: printing them costs the runtime's event loop.
+    const logFile = values['runtime-log'] === undefined ? undefined : createWriteStream(values['runtime-log']);
+    const onLine = logFile === undefined ? undefined : (line: string) => logFile.write(`${new Date().toISOString()} ${line}\n`);
+    runtime = await launchRuntime({
+      dataDir: join(workDir, 'data'),
+      assemblyDir: join(workDir, 'cdk.out'),
+      synth: true,
+      faults,
+      ...(onLine ? { onLine, quiet: false } : {}),
+    });
     const { report, target } = await runChaos(runtime, {
       events: positive('events', values.events, true),
       ratePerSecond: positive('rate', values.rate, false),
