@@ -80,6 +80,16 @@ const numbers = (name: string, text: string): number[] => {
 const one = (name: string, text: string): number => numbers(name, text)[0]!;
 
 const parseOptions = (argv: readonly string[]): Options => {
+  try {
+    return optionsFrom(argv);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // parseArgs rejects unknown or malformed flags with a TypeError whose message is for the user.
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+};
+
+const optionsFrom = (argv: readonly string[]): Options => {
   const { values } = parseArgs({
     args: [...argv],
     allowNegative: true,
