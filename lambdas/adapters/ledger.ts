@@ -1,25 +1,46 @@
 /** The sample's {@link EffectLedger}: one DynamoDB item per effect (table `LEDGER_TABLE_NAME`). */
-import { randomUUID } from 'node:crypto';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '#adapters/dynamodb-client';
 import type { EffectEntry, EffectLedger } from '#domain/effect-ledger';
 
+/** The effect's downstream idempotency key: the same effect of the same event always lands on one item. */
+export const ledgerKey = (entry: Pick<EffectEntry, 'consumer' | 'eventId' | 'effect'>): string =>
+  `${entry.consumer}#${entry.eventId}#${entry.effect}`;
+
 /**
- * A ledger in the given table. Each effect gets a fresh UUID key, so an effect performed twice is
- * two items with the same `consumer` + `eventId` rather than one overwritten item.
+ * A ledger in the given table. One UpdateItem per effect on {@link ledgerKey}: a repeated attempt
+ * keeps the first `at` and only increments `deliveries`, so the effect happens once even when the
+ * invocation that performed it died before its idempotency record was marked COMPLETED.
  */
 export const createDynamoDbLedger = (tableName: string, now: () => Date = () => new Date()): EffectLedger => ({
   async record(entry: EffectEntry): Promise<void> {
-    const item: Record<string, AttributeValue> = {
-      pk: { S: randomUUID() },
-      consumer: { S: entry.consumer },
-      eventId: { S: entry.eventId },
-      effect: { S: entry.effect },
-      at: { S: now().toISOString() },
+    const { consumer, eventId, effect } = entry;
+    const subject: [string, string] = entry.orderId !== undefined ? ['orderId', entry.orderId] : ['userId', entry.userId];
+    const values: Record<string, AttributeValue> = {
+      ':consumer': { S: consumer },
+      ':eventId': { S: eventId },
+      ':effect': { S: effect },
+      ':subject': { S: subject[1] },
+      ':now': { S: now().toISOString() },
+      ':one': { N: '1' },
     };
-    if (entry.orderId !== undefined) item.orderId = { S: entry.orderId };
-    if (entry.userId !== undefined) item.userId = { S: entry.userId };
-    await dynamoDbClient.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    await dynamoDbClient.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: ledgerKey(entry) } },
+        UpdateExpression:
+          'SET #consumer = :consumer, #eventId = :eventId, #effect = :effect, #subject = :subject, #at = if_not_exists(#at, :now) ADD #deliveries :one',
+        ExpressionAttributeNames: {
+          '#consumer': 'consumer',
+          '#eventId': 'eventId',
+          '#effect': 'effect',
+          '#subject': subject[0],
+          '#at': 'at',
+          '#deliveries': 'deliveries',
+        },
+        ExpressionAttributeValues: values,
+      }),
+    );
   },
 });

@@ -1,7 +1,13 @@
 /**
  * The port through which the sample consumers perform their side effects. The sample's
- * implementation records each effect as its own ledger item — a stand-in for sending an email or
- * reserving stock that makes an effect performed twice visible.
+ * implementation records each effect as a ledger item — a stand-in for sending an email or
+ * reserving stock.
+ *
+ * The downstream takes an idempotency key, as Stripe's `Idempotency-Key` header does:
+ * `<consumer>#<eventId>#<effect>`. Consumer-side idempotency records cannot close one window: an
+ * invocation that dies after the effect but before its record is marked COMPLETED (a timeout, a
+ * crashed runtime) is redelivered once the in-progress record expires and performs the effect
+ * again. With the key, the downstream absorbs that repeat and counts it in `deliveries`.
  */
 
 export const Effects = {
@@ -20,6 +26,6 @@ export type EffectEntry = {
 } & ({ readonly orderId: string; readonly userId?: never } | { readonly userId: string; readonly orderId?: never });
 
 export interface EffectLedger {
-  /** Performs (records) one effect; each call is a new effect, never an upsert. */
+  /** Performs (records) one effect; repeating the same consumer + event + effect performs nothing new. */
   record(entry: EffectEntry): Promise<void>;
 }

@@ -11,7 +11,8 @@ const handlerEntry = (file: string): string => fileURLToPath(new URL(`../../lamb
 
 /**
  * The sample: orders and erasure requests fan out to email, SMS and inventory consumers, whose
- * effects land in a ledger table so a duplicate effect is visible.
+ * effects land in a ledger table keyed on each effect's idempotency key, so a repeated attempt is
+ * absorbed and counted rather than performed twice.
  */
 export class QueueflowSampleStack extends Stack {
   public readonly workflow: QueueWorkflow;
@@ -57,8 +58,8 @@ export class QueueflowSampleStack extends Stack {
         entry: handlerEntry(`${name}-consumer.ts`),
         environment: { LEDGER_TABLE_NAME: this.ledgerTable.tableName },
       });
-      // Each effect is a new item (PutItem); the ledger is never read or changed by consumers.
-      this.ledgerTable.grant(consumer.function, 'dynamodb:PutItem');
+      // One idempotent upsert per effect (UpdateItem); consumers never read the ledger.
+      this.ledgerTable.grant(consumer.function, 'dynamodb:UpdateItem');
     }
   }
 }

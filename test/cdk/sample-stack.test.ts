@@ -214,7 +214,7 @@ describe('QueueflowSample stack', () => {
           Resource: [getAtt(workflow.idempotencyTable)],
         },
         { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: [getAtt(workflow.failureTable)] },
-        { Action: 'dynamodb:PutItem', Effect: 'Allow', Resource: [getAtt(stack.ledgerTable)] },
+        { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: [getAtt(stack.ledgerTable)] },
       ]);
     });
 

@@ -57,7 +57,7 @@ const keyOf = (key: Item): string => JSON.stringify(Object.entries(key).sort());
 
 /**
  * In-memory DynamoDB behind {@link dynamoDbMock}: PutItem, GetItem, DeleteItem, and UpdateItem with
- * `SET #a = :b` and `#a = if_not_exists(#a, :b)` clauses.
+ * `SET #a = :b` and `#a = if_not_exists(#a, :b)` clauses followed by an optional `ADD #n :n`.
  *
  * A PutItem with a ConditionExpression is treated as Powertools' idempotency lock: it fails with
  * ConditionalCheckFailedException (returning the old item, as `ReturnValuesOnConditionCheckFailure`
@@ -124,7 +124,8 @@ export class FakeDynamoDb {
     const item: Item = { ...(table.get(keyOf(key)) ?? {}), ...key };
     const names = input.ExpressionAttributeNames ?? {};
     const values = input.ExpressionAttributeValues ?? {};
-    const clauses = (input.UpdateExpression ?? '').replace(/^SET\s+/, '').split(/,\s*(?![^(]*\))/);
+    const [setPart, addPart = ''] = (input.UpdateExpression ?? '').replace(/^SET\s+/, '').split(/\s+ADD\s+/);
+    const clauses = setPart!.split(/,\s*(?![^(]*\))/).filter((clause) => clause.trim() !== '');
     for (const clause of clauses) {
       const [target, source] = clause.split('=').map((part) => part.trim()) as [string, string];
       const name = names[target] ?? target;
@@ -134,6 +135,11 @@ export class FakeDynamoDb {
       } else {
         item[name] = values[source]!;
       }
+    }
+    for (const clause of addPart.split(/,\s*/).filter((clause) => clause.trim() !== '')) {
+      const [target, source] = clause.trim().split(/\s+/) as [string, string];
+      const name = names[target] ?? target;
+      item[name] = { N: String(Number(item[name]?.N ?? 0) + Number(values[source]!.N)) };
     }
     table.set(keyOf(key), item);
     return {};
