@@ -5,7 +5,7 @@
  * envelope `id` is the event's identity end to end and the consumers' idempotency key.
  */
 import { randomUUID } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import * as z from 'zod';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -23,17 +23,27 @@ export const Envelope = z.object({
 });
 export type Envelope = z.infer<typeof Envelope>;
 
+/** Fixed namespace of the UUIDv5 event ids derived from an `Idempotency-Key`; never change it. */
+export const EVENT_ID_NAMESPACE = '23174707-cc5e-4fb1-a2f0-fd9b0d3eb241';
+
 export interface NewEnvelope {
+  /**
+   * The request's scoped idempotency key (`<method> <resourcePath> <Idempotency-Key>`), if any.
+   * The id is then derived from it, so a retry that re-publishes after the producer's idempotency
+   * record is gone (an expired in-progress record, a failed publish) carries the same id and the
+   * consumers' idempotency absorbs it.
+   */
+  readonly idempotencyKey?: string;
   readonly type: string;
   readonly source: string;
   readonly data: Record<string, unknown>;
   readonly correlationId: string;
 }
 
-/** Wraps event data in a new envelope with a time-ordered UUIDv7 id. */
-export const createEnvelope = ({ type, source, data, correlationId }: NewEnvelope, now = new Date()): Envelope => ({
+/** Wraps event data in a new envelope: a UUIDv5 id of the idempotency key, else a time-ordered UUIDv7. */
+export const createEnvelope = ({ idempotencyKey, type, source, data, correlationId }: NewEnvelope, now = new Date()): Envelope => ({
   specversion: '1.0',
-  id: uuidv7(),
+  id: idempotencyKey === undefined ? uuidv7() : uuidv5(idempotencyKey, EVENT_ID_NAMESPACE),
   source,
   type,
   time: now.toISOString(),

@@ -86,8 +86,8 @@ export const createProducerHandler = () => {
     expiresAfterSeconds: env.idempotencyTtlSeconds,
   });
 
-  const publish = async ({ eventType, data, correlationId }: Publication): Promise<Accepted> => {
-    const envelope = createEnvelope({ type: eventType, source: env.eventSource, data, correlationId });
+  const publish = async ({ idempotencyKey, eventType, data, correlationId }: Publication): Promise<Accepted> => {
+    const envelope = createEnvelope({ idempotencyKey, type: eventType, source: env.eventSource, data, correlationId });
     if (publishedSize(envelope) > MAX_BODY_BYTES) {
       throw new ProblemError(413, 'payload-too-large', `The event must not exceed ${MAX_BODY_BYTES} bytes once wrapped.`);
     }

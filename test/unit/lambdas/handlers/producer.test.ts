@@ -391,11 +391,32 @@ describe('producer: Idempotency-Key', () => {
     const retried = await post(withKey('key-5'));
     const replayed = await post(withKey('key-5'));
 
-    // Assess
+    // Assess: both attempts carry the UUIDv5 of "POST /orders key-5" (computed independently)
     expect(failed.statusCode).toBe(502);
     expect(retried.statusCode).toBe(202);
     expect(json(replayed).eventId).toBe(json(retried).eventId);
+    expect(publishedEnvelopes().map((envelope) => envelope.id)).toEqual([
+      '59303262-cbfb-568a-94a7-14dc626618cd',
+      '59303262-cbfb-568a-94a7-14dc626618cd',
+    ]);
+    expect(json(retried).eventId).toBe('59303262-cbfb-568a-94a7-14dc626618cd');
+  });
+
+  it('re-publishes with the same event id when the idempotency record is gone (e.g. a crashed first attempt)', async () => {
+    // Prepare: the first attempt published, then its record vanished as an expired in-progress record would
+    const first = await post(withKey('key-6'));
+    dynamo.tables.get(IDEMPOTENCY_TABLE)!.clear();
+
+    // Act
+    const retried = await post(withKey('key-6'));
+
+    // Assess: published twice, but as one event the consumers' idempotency absorbs
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(2);
+    expect(json(retried).eventId).toBe(json(first).eventId);
+    expect(publishedEnvelopes().map((envelope) => envelope.id)).toEqual([
+      '0f252e35-6f43-52b2-9391-2ee3709ad4be',
+      '0f252e35-6f43-52b2-9391-2ee3709ad4be',
+    ]);
   });
 
   it('answers 502 publish-failed without a key too', async () => {
