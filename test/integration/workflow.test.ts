@@ -22,6 +22,8 @@ interface LedgerItem {
   readonly effect: string;
   readonly orderId?: string;
   readonly userId?: string;
+  /** Attempts that reached the ledger; more than 1 would mean consumer idempotency let a duplicate through. */
+  readonly deliveries: number;
 }
 
 describe('the sample workflow on the local runtime', () => {
@@ -93,10 +95,10 @@ describe('the sample workflow on the local runtime', () => {
 
     // Assess
     const effects = await settledEffectsOf(eventId, 3);
-    expect(effects.map(({ consumer, effect, orderId }) => ({ consumer, effect, orderId }))).toEqual([
-      { consumer: 'email', effect: 'email.sent', orderId: placed.orderId },
-      { consumer: 'inventory', effect: 'stock.reserved', orderId: placed.orderId },
-      { consumer: 'sms', effect: 'sms.sent', orderId: placed.orderId },
+    expect(effects.map(({ consumer, effect, orderId, deliveries }) => ({ consumer, effect, orderId, deliveries }))).toEqual([
+      { consumer: 'email', effect: 'email.sent', orderId: placed.orderId, deliveries: 1 },
+      { consumer: 'inventory', effect: 'stock.reserved', orderId: placed.orderId, deliveries: 1 },
+      { consumer: 'sms', effect: 'sms.sent', orderId: placed.orderId, deliveries: 1 },
     ]);
   });
 
@@ -167,13 +169,15 @@ describe('the sample workflow on the local runtime', () => {
     await copy();
 
     // Assess
-    const effects = await settledEffectsOf(envelope.id, 1);
+    await settledEffectsOf(envelope.id, 1);
     // A copy that met the first one in progress is retried after its backoff: wait until both are gone.
     const deadline = Date.now() + 30_000;
     while ((await depth(queueUrl)) > 0 && Date.now() < deadline) await sleep(200);
     expect(await depth(queueUrl)).toBe(0);
-    expect(effects.map(({ consumer, effect }) => ({ consumer, effect }))).toEqual([{ consumer: 'email', effect: 'email.sent' }]);
-    expect(await effectsOf(envelope.id)).toHaveLength(1);
+    // deliveries 1: Powertools absorbed the copy before the effect ran, not the ledger's key.
+    expect((await effectsOf(envelope.id)).map(({ consumer, effect, deliveries }) => ({ consumer, effect, deliveries }))).toEqual([
+      { consumer: 'email', effect: 'email.sent', deliveries: 1 },
+    ]);
   });
 
   it('a retried request with the same Idempotency-Key publishes once', async () => {
@@ -189,7 +193,11 @@ describe('the sample workflow on the local runtime', () => {
     // Assess
     expect(retry.eventId).toBe(first.eventId);
     const effects = await settledEffectsOf(first.eventId, 3);
-    expect(effects.map((e) => e.consumer)).toEqual(['email', 'inventory', 'sms']);
+    expect(effects.map(({ consumer, deliveries }) => ({ consumer, deliveries }))).toEqual([
+      { consumer: 'email', deliveries: 1 },
+      { consumer: 'inventory', deliveries: 1 },
+      { consumer: 'sms', deliveries: 1 },
+    ]);
     expect((await snsPublishes()) - publishesBefore).toBe(1);
   });
 });
