@@ -46,8 +46,7 @@ export const printChaosReport = (report: ChaosReport, faults: FaultSettings): vo
     ['retried requests (same Idempotency-Key)', String(report.retries)],
     ['effects expected', String(report.effectsExpected)],
     ['effects found', String(report.effectsFound)],
-    ['duplicated', String(report.duplicated)],
-    ['  of which in the kill -9 window (see below)', String(report.doubledByKill)],
+    ['repeats absorbed by the effect\'s idempotency key (deliveries > 1)', `${report.repeatsAbsorbed} (max deliveries ${report.maxDeliveries})`],
     ['missing', String(report.missing)],
     ['dead-lettered: poison in the inventory DLQ', String(report.deadLettered.poison)],
     ['dead-lettered by injected faults (redriven)', `${report.deadLettered.byInjectedFaults} in ${report.deadLettered.redriveRounds} round(s)`],
@@ -60,16 +59,15 @@ export const printChaosReport = (report: ChaosReport, faults: FaultSettings): vo
     `\nfaults: transient ${faults.transientFailureRate}, crash after effect ${faults.crashAfterEffectRate}, duplicate delivery ${faults.duplicateDeliveryRate}, seed ${faults.seed}\n`,
   );
   console.log(markdownTable(['chaos run', 'count'], rows));
-  if (report.doubledByKill > 0 || report.ordersWithTwoEvents > 0) {
+  if (report.repeatsAbsorbed > 0) {
     console.log(
-      `\nkill -9 window: ${report.doubledByKill} effect(s) ran twice and ${report.ordersWithTwoEvents} order(s) were published twice. ` +
-        'Each was in flight when the runtime died: the effect (or the publish) was done, the idempotency record that says so was ' +
-        'not yet COMPLETED, so the redelivery (or the retried request, once the in-progress record expired) ran it again. ' +
-        'Idempotency records cannot close this window; an effect that is atomic with its record, or idempotent itself, can.',
+      `\n${report.repeatsAbsorbed} effect(s) were attempted more than once: the invocation died (crash, timeout, kill -9) after the ` +
+        'effect and before its idempotency record was COMPLETED, so the redelivery ran it again. The effect\'s own idempotency key ' +
+        '(the ledger key) absorbed each repeat: performed once, counted in deliveries.',
     );
   }
   if (report.violations.length === 0) {
-    console.log(`\nAll invariants hold: nothing lost${report.doubledByKill === 0 ? ', nothing doubled' : ', nothing doubled outside the kill -9 window'}.`);
+    console.log('\nAll invariants hold: nothing lost, nothing doubled.');
   } else {
     console.log(`\n${report.violations.length} violation(s):`);
     for (const violation of report.violations.slice(0, 50)) console.log(`  - ${violation}`);

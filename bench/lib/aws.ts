@@ -110,13 +110,15 @@ export const queueAttribute = async (sqs: SQSClient, queueUrl: string, name: Que
   return Attributes?.[name];
 };
 
-/** A ledger item: one performed effect. */
+/** A ledger item: one performed effect (keyed `<consumer>#<eventId>#<effect>`). */
 export interface Effect {
   readonly consumer: string;
   readonly eventId: string;
   readonly effect: string;
-  /** Epoch milliseconds of `at`. */
+  /** Epoch milliseconds of `at`: the first attempt's time. */
   readonly atMs: number;
+  /** Attempts that reached the ledger; more than 1 is a repeat the effect's idempotency key absorbed. */
+  readonly deliveries: number;
   /** The order or user the effect concerns (`orderId` or `userId`). */
   readonly subject: string;
 }
@@ -135,6 +137,7 @@ export const scanLedger = async (dynamodb: DynamoDBClient, tableName: string): P
         eventId: text(item.eventId),
         effect: text(item.effect),
         atMs: Date.parse(text(item.at)),
+        deliveries: Number(item.deliveries?.N ?? 0),
         subject: text(item.orderId ?? item.userId),
       });
     }

@@ -33,7 +33,7 @@ describe('chaos: faults, duplicates, poison and a kill -9', () => {
     await current?.stop();
   });
 
-  it('loses nothing and doubles nothing outside the kill window', { timeout: 420_000 }, async () => {
+  it('loses nothing and doubles nothing, the kill -9 included', { timeout: 420_000 }, async () => {
     // Prepare
     current = await startRuntime({ faults: FAULTS });
     const target = asChaosTarget(current, (next) => (current = next));
@@ -49,12 +49,14 @@ describe('chaos: faults, duplicates, poison and a kill -9', () => {
       runId: `t${Date.now().toString(36)}`,
     });
 
-    // Assess
-    expect(report.violations).toEqual([]);
+    // Assess (the counts are printed: how many repeats the effects' idempotency keys absorbed varies by run)
+    const { violations, ...counts } = report;
+    console.info(`chaos (small): ${JSON.stringify(counts)}`);
+    expect(violations).toEqual([]);
     expect(report.accepted).toBe(300);
     expect(report.missing).toBe(0);
-    expect(report.duplicated).toBe(report.doubledByKill);
-    expect(report.effectsFound - report.doubledByKill).toBe(report.effectsExpected);
+    expect(report.effectsFound).toBe(report.effectsExpected);
+    expect(report.ordersWithTwoEvents).toBe(0);
     expect(report.deadLettered.poison).toBe(report.poison);
     expect(report.killedAtAccepted).toBeGreaterThanOrEqual(150);
   });

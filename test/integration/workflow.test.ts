@@ -1,7 +1,8 @@
 /**
  * The sample workflow end to end on the local runtime, driven only from outside: HTTP to the API,
  * real SDK clients on the runtime's AWS endpoint. Effects are read from the sample's ledger
- * table, where each effect is its own item, so an effect performed twice shows as two items.
+ * table: one item per effect, whose `deliveries` counts the attempts that reached it, so a
+ * duplicate that got past the consumers' idempotency shows as `deliveries` 2.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
