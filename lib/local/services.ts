@@ -3,11 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { LocalRuntimeError, PortInUseError } from './errors.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './intrinsics.ts';
+import { InvalidOutageRequestError, parseOutageRequest, sendServiceUnavailable, TableOutages, tablesNamedIn, type OutageRequest } from './outages.ts';
 
 export type LambdaStats = Record<string, { invocations: number; errors: number }>;
 
@@ -22,6 +25,8 @@ export interface ServicesOptions {
 
 export interface RequestStats {
   requests: Record<'sns' | 'sqs' | 'dynamodb' | 'sts', Record<string, number>>;
+  /** Per table: DynamoDB requests refused because it was down (each one is in `requests.dynamodb` too). */
+  outages: Record<string, { refused: number }>;
   lambda: LambdaStats;
 }
 
@@ -38,6 +43,11 @@ export interface LocalServices {
 
 /** Stats and control routes live under this prefix of the public endpoint. */
 export const CONTROL_PREFIX = '/_queueflow/';
+const OUTAGES_PATH = `${CONTROL_PREFIX}outages`;
+
+// dynalite's own limit (MAX_REQUEST_BYTES in its index.js), for the requests read during an outage.
+const DYNAMODB_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+const CONTROL_MAX_REQUEST_BYTES = 64 * 1024;
 
 // SQS actions whose response carries queue URLs: fauxqs forms them from the Host header of the
 // request that created the queue (and persists them), so after a restart on another port they
@@ -59,6 +69,8 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
   let lambdaStats: () => LambdaStats = options.lambdaStats ?? (() => ({}));
   let lambdaBaseline: LambdaStats = {};
   const requests: RequestStats['requests'] = { sns: {}, sqs: {}, dynamodb: {}, sts: {} };
+  const outages = new TableOutages();
+  const refused: RequestStats['outages'] = {};
   const count = (service: keyof RequestStats['requests'], action: string) => {
     requests[service][action] = (requests[service][action] ?? 0) + 1;
   };
@@ -96,16 +108,26 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  // dynalite is driven in-process; it listens (on a loopback port nobody is told about) only
-  // because its close() — which flushes and closes LevelDB — requires a listening server.
-  await listen(dynamo, 0, '--aws-port');
+  // dynalite is driven in-process; it listens (on a loopback port nobody is told about) because
+  // its close() — which flushes and closes LevelDB — requires a listening server. The outage
+  // route asks it there whether a table exists, so the question is neither counted nor refused.
+  const dynamoPort = await listen(dynamo, 0, '--aws-port');
+  const dynaliteClient = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${dynamoPort}`,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
 
   const server = createServer((request, response) => {
     if (request.url?.startsWith(CONTROL_PREFIX)) return control(request, response);
     const target = request.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
       count('dynamodb', target.slice(target.indexOf('.') + 1));
-      dynamo.emit('request', request, response);
+      // Finding the tables a request names means reading its body first; only while a table is
+      // down, so otherwise the request streams on to dynalite as it arrives.
+      if (outages.active()) dispatchDuringOutage(request, response);
+      else dynamo.emit('request', request, response);
       return;
     }
     fauxqs.routing(request, response);
@@ -117,6 +139,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
 
   const snapshot = (): RequestStats => ({
     requests: structuredClone(requests),
+    outages: structuredClone(refused),
     lambda: Object.fromEntries(
       Object.entries(lambdaStats()).map(([name, value]) => [
         name,
@@ -129,6 +152,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
   });
   const reset = () => {
     for (const service of Object.values(requests)) for (const key of Object.keys(service)) delete service[key];
+    for (const table of Object.keys(refused)) delete refused[table];
     lambdaBaseline = structuredClone(lambdaStats());
   };
 
@@ -143,7 +167,51 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       return send(200, snapshot());
     }
     if (request.method === 'GET' && path === `${CONTROL_PREFIX}health`) return send(200, { status: 'ok', region: LOCAL_REGION });
+    if (request.method === 'GET' && path === OUTAGES_PATH) return send(200, { outages: outages.list() });
+    if (request.method === 'POST' && path === OUTAGES_PATH) {
+      startOutage(request).then(
+        ([status, body]) => send(status, body),
+        (error: Error) => send(500, { message: `Could not start the outage: ${error.message}` }),
+      );
+      return;
+    }
+    if (request.method === 'DELETE' && path === OUTAGES_PATH) return send(200, { ended: outages.end() });
+    // Table names are [A-Za-z0-9_.-], which URLs carry unencoded.
+    if (request.method === 'DELETE' && path.startsWith(`${OUTAGES_PATH}/`)) return send(200, { ended: outages.end(path.slice(OUTAGES_PATH.length + 1)) });
     send(404, { message: `No control route ${request.method} ${path}` });
+  }
+
+  async function startOutage(request: IncomingMessage): Promise<[status: number, body: unknown]> {
+    const body = await readBody(request, CONTROL_MAX_REQUEST_BYTES);
+    if (body === undefined) return [413, { message: `The outage request is over ${CONTROL_MAX_REQUEST_BYTES} bytes` }];
+    let wanted: OutageRequest;
+    try {
+      wanted = parseOutageRequest(body.toString('utf8'));
+    } catch (error) {
+      if (error instanceof InvalidOutageRequestError) return [400, { message: error.message }];
+      throw error;
+    }
+    try {
+      await dynaliteClient.send(new DescribeTableCommand({ TableName: wanted.table }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return [404, { message: `No table ${wanted.table}` }];
+      throw error;
+    }
+    return [200, outages.start(wanted.table, wanted.seconds)];
+  }
+
+  /** Refuses a DynamoDB request that names a table that is down; hands dynalite the others. */
+  function dispatchDuringOutage(request: IncomingMessage, response: ServerResponse): void {
+    readBody(request, DYNAMODB_MAX_REQUEST_BYTES).then(
+      (body) => {
+        if (body === undefined) return void response.writeHead(413).end();
+        const down = outages.down(tablesNamedIn(body.toString('utf8')));
+        if (down.length === 0) return void dynamo.emit('request', replay(request, body), response);
+        for (const table of down) (refused[table] ??= { refused: 0 }).refused += 1;
+        sendServiceUnavailable(response);
+      },
+      () => response.destroy(),
+    );
   }
 
   return {
@@ -158,6 +226,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await fauxqs.close();
+      dynaliteClient.destroy();
       await new Promise<void>((resolve, reject) => dynamo.close((error) => (error ? reject(error) : resolve())));
     },
   };
@@ -175,6 +244,32 @@ export function listen(server: NetServer, port: number, flag: string): Promise<n
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * Reads a request body of at most `limit` bytes; `undefined` when it is longer (read to the end
+ * all the same, so that a reply can follow).
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    request.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= limit) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(length <= limit ? Buffer.concat(chunks, length) : undefined));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * The request again, with the body already read: dynalite's handler uses only the method, the
+ * URL, the headers and the body's `data` and `end` events.
+ */
+function replay(request: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = Object.assign(Readable.from([body]), { method: request.method, url: request.url, headers: request.headers });
+  return copy as unknown as IncomingMessage;
 }
 
 type FauxqsApp = ReturnType<typeof buildApp>;

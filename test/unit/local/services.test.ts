@@ -3,7 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -101,6 +109,136 @@ describe('startServices', () => {
     // Assess
     expect(over.requests).toEqual({ sns: { CreateTopic: 1, Publish: 2 }, sqs: { CreateQueue: 1 }, dynamodb: {}, sts: {} });
     expect(reset.requests).toEqual({ sns: {}, sqs: {}, dynamodb: {}, sts: {} });
+  });
+
+  describe('DynamoDB outages', () => {
+    const outages = (services: LocalServices, method: string, path = '', body?: unknown) =>
+      fetch(`${services.endpoint}/_queueflow/outages${path}`, { method, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+    // One attempt, so each refused call is one refused request and the test does not wait on backoff.
+    const oneAttempt = (services: LocalServices) => new DynamoDBClient({ endpoint: services.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const getItem = (client: DynamoDBClient, tableName: string) => client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'kept' } } }));
+    const withTables = async (...names: string[]) => {
+      const services = await start();
+      const dynamodb = oneAttempt(services);
+      for (const name of names) {
+        await dynamodb.send(table(name));
+        await dynamodb.send(new PutItemCommand({ TableName: name, Item: { pk: { S: 'kept' } } }));
+      }
+      return { services, dynamodb };
+    };
+
+    it('refuses every request naming a table that is down with a 503 ServiceUnavailable, until the outage is ended, and keeps its items', async () => {
+      // Prepare
+      const { services, dynamodb } = await withTables('down', 'other');
+
+      // Act
+      const started = await outages(services, 'POST', '', { table: 'down', seconds: 600 });
+      const single = await getItem(dynamodb, 'down').catch((error: unknown) => error);
+      const batch = await dynamodb
+        .send(new BatchGetItemCommand({ RequestItems: { other: { Keys: [{ pk: { S: 'kept' } }] }, down: { Keys: [{ pk: { S: 'kept' } }] } } }))
+        .catch((error: unknown) => error);
+      const transaction = await dynamodb
+        .send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'down', Item: { pk: { S: 'new' } } } }] }))
+        .catch((error: unknown) => error);
+      const other = await getItem(dynamodb, 'other');
+      const during = await (await outages(services, 'GET')).json();
+      const ended = await (await outages(services, 'DELETE')).json();
+      const after = await getItem(dynamodb, 'down');
+
+      // Assess
+      const body = (await started.json()) as { table: string; until: string };
+      expect(started.status).toBe(200);
+      expect(body.table).toBe('down');
+      expect(Date.parse(body.until) - Date.now()).toBeGreaterThan(590_000);
+      expect(during).toEqual({ outages: [body] });
+      for (const error of [single, batch, transaction]) {
+        expect(error).toMatchObject({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 } });
+      }
+      expect(other.Item).toEqual({ pk: { S: 'kept' } });
+      expect(ended).toEqual({ ended: ['down'] });
+      expect(after.Item).toEqual({ pk: { S: 'kept' } });
+      expect(services.stats().outages).toEqual({ down: { refused: 3 } });
+      expect(services.stats().requests.dynamodb).toMatchObject({ GetItem: 3, BatchGetItem: 1, TransactWriteItems: 1 });
+    });
+
+    it('hands a request on another table to DynamoDB whole, however many chunks it came in', async () => {
+      // Prepare
+      const { services, dynamodb } = await withTables('down', 'other');
+      await outages(services, 'POST', '', { table: 'down', seconds: 600 });
+      const large = 'x'.repeat(380_000);
+
+      // Act
+      await dynamodb.send(new PutItemCommand({ TableName: 'other', Item: { pk: { S: 'large' }, data: { S: large } } }));
+      const read = await dynamodb.send(new GetItemCommand({ TableName: 'other', Key: { pk: { S: 'large' } } }));
+
+      // Assess
+      expect(read.Item?.data?.S).toBe(large);
+    });
+
+    it('refuses each attempt the SDK makes, as its retry strategy retries a real 503', async () => {
+      // Prepare
+      const { services } = await withTables('down');
+      const retrying = new DynamoDBClient({ endpoint: services.endpoint, region: 'us-east-1', credentials });
+      await outages(services, 'POST', '', { table: 'down', seconds: 600 });
+
+      // Act
+      const error = (await getItem(retrying, 'down').catch((error: unknown) => error)) as { $metadata: { attempts: number } };
+
+      // Assess
+      expect(error.$metadata.attempts).toBeGreaterThan(1);
+      expect(services.stats().outages).toEqual({ down: { refused: error.$metadata.attempts } });
+    });
+
+    it('ends an outage when its time is up', async () => {
+      // Prepare
+      const { services, dynamodb } = await withTables('brief');
+      await outages(services, 'POST', '', { table: 'brief', seconds: 1 });
+      const during = await getItem(dynamodb, 'brief').catch((error: unknown) => error);
+
+      // Act
+      await sleep(1_100);
+      const after = await getItem(dynamodb, 'brief');
+      const listed = await (await outages(services, 'GET')).json();
+
+      // Assess
+      expect(during).toMatchObject({ name: 'ServiceUnavailable' });
+      expect(after.Item).toEqual({ pk: { S: 'kept' } });
+      expect(listed).toEqual({ outages: [] });
+    });
+
+    it('ends the outage of one table by name, and no other', async () => {
+      // Prepare
+      const { services, dynamodb } = await withTables('first', 'second');
+      await outages(services, 'POST', '', { table: 'first', seconds: 600 });
+      await outages(services, 'POST', '', { table: 'second', seconds: 600 });
+
+      // Act
+      const ended = await (await outages(services, 'DELETE', '/first')).json();
+      const first = await getItem(dynamodb, 'first');
+      const second = await getItem(dynamodb, 'second').catch((error: unknown) => error);
+
+      // Assess
+      expect(ended).toEqual({ ended: ['first'] });
+      expect(first.Item).toEqual({ pk: { S: 'kept' } });
+      expect(second).toMatchObject({ name: 'ServiceUnavailable' });
+    });
+
+    it('starts no outage from a request that is not JSON, out of bounds, or names no table', async () => {
+      // Prepare
+      const { services } = await withTables('real');
+
+      // Act
+      const answers = await Promise.all(
+        ['{', { table: 'real', seconds: 0 }, { table: 'real', seconds: 86_401 }, { table: 'real' }, { table: 'real', seconds: 5, extra: 1 }, { table: 'missing', seconds: 5 }].map(
+          async (body) => (await outages(services, 'POST', '', body)).status,
+        ),
+      );
+      const listed = await (await outages(services, 'GET')).json();
+
+      // Assess
+      expect(answers).toEqual([400, 400, 400, 400, 400, 404]);
+      expect(listed).toEqual({ outages: [] });
+    });
   });
 
   it('reports Lambda invocations since the last reset', async () => {
