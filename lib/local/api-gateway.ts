@@ -2,9 +2,10 @@
  * The REST API (API Gateway v1, Lambda proxy integration) on a local HTTP port.
  *
  * Enforced, in API Gateway's order: route match, API key, throttle, body size, request validation
- * (required parameters, then the body against the request model of its content type), then the
- * integration with its 29 s timeout. Every gateway error is rendered from the template's gateway
- * responses (gateway-responses.ts), so the local errors have the deployed API's body format.
+ * (required parameters, then the body against the request model selected by its Content-Type, as
+ * request-model-selector.ts describes), then the integration with its 29 s timeout. Every
+ * gateway error is rendered from the template's gateway responses (gateway-responses.ts), so the
+ * local errors have the deployed API's body format.
  *
  * Local extensions: an unknown path answers 404 and a known path with another method 405 with
  * `Allow` (AWS answers 403 "Missing Authentication Token" to both), using the
@@ -20,6 +21,7 @@ import { compileBodyValidator, type BodyValidator } from '../../lambdas/shared/v
 import { GatewayResponses, type GatewayErrorContext, type GatewayResponseType } from './gateway-responses.ts';
 import type { InvokeOptions, InvokeResult } from './lambda-host.ts';
 import type { LocalRestApi, LocalRoute } from './model.ts';
+import { requestModelSelector, type RequestModelSelector } from './request-model-selector.ts';
 
 /** What the gateway needs from the Lambda host. */
 export interface GatewayHost {
@@ -56,8 +58,8 @@ type Segment = { readonly kind: 'literal'; readonly value: string } | { readonly
 
 interface CompiledRoute {
   readonly route: LocalRoute;
-  /** Body validators by content type (lowercase), for the route's request models. */
-  readonly validators: ReadonlyMap<string, BodyValidator>;
+  /** The body validator of the request model API Gateway would pick for a Content-Type, if any. */
+  readonly selectValidator: RequestModelSelector<BodyValidator>;
   /** Required parameters as `[location, name]`, e.g. `['querystring', 'page']`. */
   readonly required: readonly (readonly [string, string])[];
 }
@@ -92,10 +94,11 @@ function compileSegments(resourcePath: string): Segment[] {
 }
 
 function compileRoute(route: LocalRoute): CompiledRoute {
-  const validators = new Map<string, BodyValidator>();
-  if (route.validateRequestBody) {
-    for (const [contentType, schema] of Object.entries(route.requestModels)) validators.set(contentType.toLowerCase(), compileBodyValidator(schema));
-  }
+  // Every failing field, listed as in API Gateway's validationErrorString. Running every keyword
+  // is safe here: the construct rejects a schema whose pattern can backtrack catastrophically.
+  const validators = route.validateRequestBody
+    ? Object.fromEntries(Object.entries(route.requestModels).map(([contentType, schema]) => [contentType, compileBodyValidator(schema, { allErrors: true })]))
+    : {};
   const required: [string, string][] = [];
   if (route.validateRequestParameters) {
     for (const [key, isRequired] of Object.entries(route.requestParameters)) {
@@ -103,7 +106,7 @@ function compileRoute(route: LocalRoute): CompiledRoute {
       if (isRequired && match) required.push([match[1]!.replace('multivalue', ''), match[2]!]);
     }
   }
-  return { route, validators, required };
+  return { route, selectValidator: requestModelSelector(validators), required };
 }
 
 function compileResources(routes: readonly LocalRoute[]): Resource[] {
@@ -328,9 +331,10 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       sendGatewayError(request, res, 'BAD_REQUEST_PARAMETERS', `Missing required request parameters: [${names}]`, { route });
       return;
     }
-    const contentType = mediaType(headers[headerKey(request, 'content-type')]);
-    // API Gateway assumes JSON without a Content-Type, and skips validation for a type with no model.
-    const validator = compiled.validators.get(contentType ?? 'application/json') ?? compiled.validators.get('$default');
+    const contentTypeHeader = headers[headerKey(request, 'content-type')];
+    const contentType = mediaType(contentTypeHeader);
+    // No model for the content type (and no $default): API Gateway passes the body on unvalidated.
+    const validator = compiled.selectValidator(contentTypeHeader);
     if (validator) {
       const problems = validateBody(validator, body);
       if (problems) {

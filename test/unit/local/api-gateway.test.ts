@@ -293,6 +293,31 @@ describe('startApiGateway', () => {
     expect(host.events[0]).toMatchObject({ body: 'hello', isBase64Encoded: false });
   });
 
+  it('validates a body of any other content type, or with parameters, against the $default model', async () => {
+    // Prepare: the models as the QueueWorkflow construct declares them.
+    const host = fakeHost();
+    const models = { 'application/json': orderSchema, $default: orderSchema };
+    const restApi = api();
+    const base = await start(host, { ...restApi, routes: restApi.routes.map((each) => (each.resourcePath === '/orders' ? { ...each, requestModels: models } : each)) });
+    const bad = JSON.stringify({ orderId: '', customer: {} });
+
+    // Act
+    const answers = await Promise.all(
+      ['text/plain', 'application/json; charset=utf-8', 'application/vnd.api+json'].map((contentType) =>
+        fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': contentType, 'x-api-key': API_KEY }, body: bad }),
+      ),
+    );
+
+    // Assess: rejected before the function, every failing field named as API Gateway lists them.
+    for (const response of answers) {
+      expect(response.status).toBe(400);
+      const body = await problemOf(response);
+      expect(body.detail).toContain('/orderId');
+      expect(body.detail).toContain('/customer/email');
+    }
+    expect(host.events).toEqual([]);
+  });
+
   it('rejects a missing required query parameter with 400 BAD_REQUEST_PARAMETERS', async () => {
     // Prepare
     const host = fakeHost();
