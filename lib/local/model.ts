@@ -4,8 +4,9 @@
  * host, the event-source poller and the API gateway consume.
  *
  * Only behaviour-relevant properties are modelled. Resource types with no local meaning (alarms,
- * dashboards, log groups, IAM, KMS) are listed in `skipped`; a type or property that would change
- * behaviour but is not supported makes the reader throw `UnsupportedTemplateError` naming it.
+ * dashboards, log groups, IAM, KMS) and subscriptions that deliver to a person (email, sms) are
+ * listed in `skipped`; a type or property that would change behaviour but is not supported makes
+ * the reader throw `UnsupportedTemplateError` naming it.
  */
 
 export interface LocalModel {
@@ -23,8 +24,11 @@ export interface LocalModel {
   readonly api?: LocalRestApi;
   /** Stack outputs by key, resolved to local values (the API URL is the local gateway's). */
   readonly outputs: Readonly<Record<string, string>>;
-  /** Logical ids and types deliberately not emulated, for the start-up report. */
-  readonly skipped: readonly { logicalId: string; type: string }[];
+  /**
+   * Logical ids and types deliberately not emulated, for the start-up report; `detail` says why
+   * when the type alone does not (an email subscription, where sqs subscriptions are emulated).
+   */
+  readonly skipped: readonly { logicalId: string; type: string; detail?: string }[];
 }
 
 export interface LocalQueue {

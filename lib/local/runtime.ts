@@ -93,7 +93,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const apiKeyValue = persistedApiKeys(dataDir);
     const read = () => readCloudAssembly({ assemblyDir, stackName, endpoint: services.endpoint, apiUrl, apiKeyValue });
     let model = read();
-    if (model.skipped.length > 0) info(`not emulated (no local meaning): ${model.skipped.length} resources (${[...new Set(model.skipped.map((s) => s.type))].join(', ')})`);
+    if (model.skipped.length > 0) {
+      const kinds = new Set(model.skipped.map((s) => (s.detail ? `${s.type} (${s.detail})` : s.type)));
+      info(`not emulated (no local meaning): ${model.skipped.length} resources (${[...kinds].join(', ')})`);
+    }
 
     const clientConfig = () => ({ endpoint: services.endpoint, region: model.region, credentials: localCredentials() });
     const clients = { sqs: new SQSClient(clientConfig()), sns: new SNSClient(clientConfig()), dynamodb: new DynamoDBClient(clientConfig()) };

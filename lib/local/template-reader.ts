@@ -47,6 +47,12 @@ interface CfnTemplate {
 
 /** Types with no local meaning: reported in `skipped`, never emulated. */
 const SKIPPED_TYPE = /^AWS::(IAM|Logs|CloudWatch|KMS|SSM|CDK|XRay|Budgets|Events|ApplicationAutoScaling)::|^AWS::Lambda::(Permission|Version|Alias|EventInvokeConfig|Url)$|^AWS::SQS::QueuePolicy$|^AWS::SNS::TopicPolicy$|^AWS::ApiGateway::(Account|UsagePlanKey|Deployment|DocumentationPart|DocumentationVersion)$/;
+/**
+ * Subscription protocols that deliver to a person (the alarm topic's email, for one): nothing in
+ * the stack reacts to the delivery, so such a subscription is reported in `skipped`; nobody gets
+ * mail or texts locally. Any other protocol but sqs would change behaviour and is refused.
+ */
+const PERSON_PROTOCOLS: ReadonlySet<string> = new Set(['email', 'email-json', 'sms']);
 /** CDK-provided custom resources whose only job is deploy-time housekeeping. */
 const SKIPPED_CUSTOM = new Set(['Custom::LogRetention', 'Custom::CDKBucketDeployment', 'Custom::S3AutoDeleteObjects']);
 
@@ -165,7 +171,7 @@ class StackReader {
   private readonly region = LOCAL_REGION;
   private readonly accountId = LOCAL_ACCOUNT_ID;
   private readonly context: IntrinsicContext;
-  private readonly skipped: { logicalId: string; type: string }[] = [];
+  private readonly skipped: { logicalId: string; type: string; detail?: string }[] = [];
 
   constructor(
     private readonly template: CfnTemplate,
@@ -187,7 +193,7 @@ class StackReader {
     const queues = byType('AWS::SQS::Queue').map((id) => this.queue(id));
     const topics = byType('AWS::SNS::Topic').map((id) => this.topic(id));
     const subscriptions = [
-      ...byType('AWS::SNS::Subscription').map((id) => this.subscription(id, this.props(id))),
+      ...byType('AWS::SNS::Subscription').flatMap((id) => this.subscription(id, this.props(id)) ?? []),
       ...byType('AWS::SNS::Topic').flatMap((id) => this.inlineSubscriptions(id)),
     ];
     const tables = [...byType('AWS::DynamoDB::Table'), ...byType('AWS::DynamoDB::GlobalTable')].map((id) => this.table(id));
@@ -371,16 +377,27 @@ class StackReader {
   private inlineSubscriptions(topicLogicalId: string): LocalSubscription[] {
     const list = (this.resolved(topicLogicalId, 'Subscription') ?? []) as { Protocol: string; Endpoint: string }[];
     const topicArn = this.topic(topicLogicalId).arn;
-    return list.map((item, index) =>
-      this.subscription(`${topicLogicalId}.Subscription[${index}]`, { TopicArn: topicArn, Protocol: item.Protocol, Endpoint: item.Endpoint }),
+    return list.flatMap(
+      (item, index) =>
+        this.subscription(`${topicLogicalId}.Subscription[${index}]`, { TopicArn: topicArn, Protocol: item.Protocol, Endpoint: item.Endpoint }) ?? [],
     );
   }
 
-  private subscription(logicalId: string, props: Record<string, unknown>): LocalSubscription {
+  /** The SQS subscription, or undefined for a person's subscription, which is listed as skipped. */
+  private subscription(logicalId: string, props: Record<string, unknown>): LocalSubscription | undefined {
     const value = (property: string) => resolveIntrinsics(props[property], this.context, `${logicalId}.Properties.${property}`);
     const protocol = value('Protocol');
+    if (typeof protocol === 'string' && PERSON_PROTOCOLS.has(protocol)) {
+      this.skipped.push({ logicalId, type: 'AWS::SNS::Subscription', detail: `${protocol}, not delivered locally` });
+      return undefined;
+    }
     if (protocol !== 'sqs') {
-      throw new UnsupportedTemplateError(logicalId, 'AWS::SNS::Subscription', 'Protocol', `protocol ${String(protocol)} is not emulated (only sqs)`);
+      throw new UnsupportedTemplateError(
+        logicalId,
+        'AWS::SNS::Subscription',
+        'Protocol',
+        `protocol ${String(protocol)} is not emulated (only sqs; ${[...PERSON_PROTOCOLS].join(', ')} are skipped as deliveries to a person)`,
+      );
     }
     const filterPolicy = value('FilterPolicy');
     const scope = value('FilterPolicyScope');

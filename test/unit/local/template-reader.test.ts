@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CfnResource } from 'aws-cdk-lib';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AssemblyNotFoundError, StackNotFoundError, UnsupportedTemplateError } from '../../../lib/local/errors.ts';
 import type { LocalModel } from '../../../lib/local/model.ts';
@@ -150,6 +152,36 @@ describe('readCloudAssembly on a synthesized stack', () => {
   });
 });
 
+describe('readCloudAssembly with an email subscription (the alarm topic\'s)', () => {
+  it('skips it knowingly, says why, and keeps the SQS subscriptions', () => {
+    // Prepare
+    let emailSubscriptionId = '';
+    const assemblyDir = synthTinyStack((stack, { topic }) => {
+      const subscription = topic.addSubscription(new EmailSubscription('ops@example.com'));
+      emailSubscriptionId = stack.getLogicalId(subscription.node.defaultChild as CfnResource);
+    });
+
+    // Act
+    const model = read(assemblyDir);
+
+    // Assess
+    expect(model.subscriptions).toEqual([expect.objectContaining({ queueArn: model.queues.find((queue) => queue.logicalId.startsWith('WorkQueue'))!.arn })]);
+    expect(model.skipped).toContainEqual({ logicalId: emailSubscriptionId, type: 'AWS::SNS::Subscription', detail: 'email, not delivered locally' });
+  });
+
+  it.each(['email', 'email-json', 'sms'])('skips an inline %s subscription of a topic', (protocol) => {
+    // Prepare
+    const dir = assemblyWith({ T: { Type: 'AWS::SNS::Topic', Properties: { Subscription: [{ Protocol: protocol, Endpoint: 'ops@example.com' }] } } });
+
+    // Act
+    const model = read(dir, 'Hand');
+
+    // Assess
+    expect(model.subscriptions).toEqual([]);
+    expect(model.skipped).toEqual([{ logicalId: 'T.Subscription[0]', type: 'AWS::SNS::Subscription', detail: `${protocol}, not delivered locally` }]);
+  });
+});
+
 describe('readCloudAssembly refuses what it would not reproduce', () => {
   it('explains a missing assembly', () => {
     expect(() => read(join(tmpdir(), 'queueflow-no-such-assembly'))).toThrow(AssemblyNotFoundError);
@@ -159,9 +191,9 @@ describe('readCloudAssembly refuses what it would not reproduce', () => {
     ['a FIFO queue', { Q: { Type: 'AWS::SQS::Queue', Properties: { FifoQueue: true } } }, /Q \(AWS::SQS::Queue\) property FifoQueue/],
     ['an unknown resource type', { B: { Type: 'AWS::S3::Bucket' } }, /B \(AWS::S3::Bucket\).*not emulated/],
     [
-      'an SNS subscription that is not SQS',
-      { T: { Type: 'AWS::SNS::Topic' }, S: { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'T' }, Protocol: 'email', Endpoint: 'a@b.c' } } },
-      /S \(AWS::SNS::Subscription\) property Protocol: protocol email/,
+      'an SNS subscription that is neither SQS nor to a person',
+      { T: { Type: 'AWS::SNS::Topic' }, S: { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'T' }, Protocol: 'https', Endpoint: 'https://hooks.example.com/' } } },
+      /S \(AWS::SNS::Subscription\) property Protocol: protocol https is not emulated/,
     ],
     [
       'Lambda layers',
