@@ -16,6 +16,8 @@ export interface FailureRecord {
   /** Already stripped of payload data by the caller. */
   readonly errorMessage: string;
   readonly attempts: number;
+  /** The failure cannot succeed on a retry: the record went to the DLQ at once. */
+  readonly permanent?: boolean;
   readonly failedAt: Date;
   /** Seconds the record is kept (DynamoDB TTL). */
   readonly ttlSeconds: number;
@@ -34,6 +36,7 @@ export const recordFailure = async (tableName: string, record: FailureRecord): P
     errorType: { S: record.errorType },
     errorMessage: { S: record.errorMessage },
     attempts: { N: String(record.attempts) },
+    permanent: { BOOL: record.permanent ?? false },
     lastFailureAt: { S: at },
     expiration: { N: String(Math.floor(record.failedAt.getTime() / 1000) + record.ttlSeconds) },
   };

@@ -18,6 +18,7 @@ export const createDynamoDbLedger = (tableName: string, now: () => Date = () => 
     const { consumer, eventId, effect } = entry;
     const subject: [string, string] = entry.orderId !== undefined ? ['orderId', entry.orderId] : ['userId', entry.userId];
     const values: Record<string, AttributeValue> = {
+      ':status': { S: entry.skipped === undefined ? 'performed' : 'skipped' },
       ':consumer': { S: consumer },
       ':eventId': { S: eventId },
       ':effect': { S: effect },
@@ -25,12 +26,18 @@ export const createDynamoDbLedger = (tableName: string, now: () => Date = () => 
       ':now': { S: now().toISOString() },
       ':one': { N: '1' },
     };
+    const skipped = entry.skipped === undefined ? '' : ', #skipReason = :skipReason, #erasureEventId = :erasureEventId';
+    if (entry.skipped !== undefined) {
+      values[':skipReason'] = { S: entry.skipped.reason };
+      values[':erasureEventId'] = { S: entry.skipped.erasureEventId };
+    }
     await dynamoDbClient.send(
       new UpdateItemCommand({
         TableName: tableName,
         Key: { pk: { S: ledgerKey(entry) } },
         UpdateExpression:
-          'SET #consumer = :consumer, #eventId = :eventId, #effect = :effect, #subject = :subject, #at = if_not_exists(#at, :now) ADD #deliveries :one',
+          `SET #consumer = :consumer, #eventId = :eventId, #effect = :effect, #subject = :subject, #status = :status${skipped}, ` +
+          '#at = if_not_exists(#at, :now) ADD #deliveries :one',
         ExpressionAttributeNames: {
           '#consumer': 'consumer',
           '#eventId': 'eventId',
@@ -38,6 +45,8 @@ export const createDynamoDbLedger = (tableName: string, now: () => Date = () => 
           '#subject': subject[0],
           '#at': 'at',
           '#deliveries': 'deliveries',
+          '#status': 'status',
+          ...(entry.skipped === undefined ? {} : { '#skipReason': 'skipReason', '#erasureEventId': 'erasureEventId' }),
         },
         ExpressionAttributeValues: values,
       }),

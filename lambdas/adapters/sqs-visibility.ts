@@ -1,14 +1,13 @@
 /** Changes a received message's visibility: how the consumer schedules its retry. */
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-
-const sqs = new SQSClient({});
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import { sqsClient } from '#adapters/sqs-client';
 
 export const changeMessageVisibility = async (
   queueUrl: string,
   receiptHandle: string,
   visibilityTimeoutSeconds: number,
 ): Promise<void> => {
-  await sqs.send(
+  await sqsClient.send(
     new ChangeMessageVisibilityCommand({
       QueueUrl: queueUrl,
       ReceiptHandle: receiptHandle,

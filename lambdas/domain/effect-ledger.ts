@@ -18,14 +18,21 @@ export const Effects = {
 } as const;
 export type Effect = (typeof Effects)[keyof typeof Effects];
 
-/** One performed effect, tied to the order or the user it concerns. */
+/** Why an effect was not performed: its data subject was erased after the event. */
+export interface SkippedEffect {
+  readonly reason: 'subject-erased';
+  readonly erasureEventId: string;
+}
+
+/** One effect, performed or (with `skipped`) deliberately not, tied to the order or the user it concerns. */
 export type EffectEntry = {
   readonly consumer: string;
   readonly eventId: string;
   readonly effect: Effect;
+  readonly skipped?: SkippedEffect;
 } & ({ readonly orderId: string; readonly userId?: never } | { readonly userId: string; readonly orderId?: never });
 
 export interface EffectLedger {
-  /** Performs (records) one effect; repeating the same consumer + event + effect performs nothing new. */
+  /** Performs (records) one effect, or records why it was skipped; repeating the same consumer + event + effect performs nothing new. */
   record(entry: EffectEntry): Promise<void>;
 }

@@ -1,9 +1,10 @@
 /** Reading a sample event's `data`, and the errors a sample consumer fails a record with. */
 import type { z } from 'zod';
+import { PermanentError } from '#shared/errors';
 import { describeIssues } from '#shared/issues';
 
-/** The consumer received an event type it does not handle (a subscription filter mismatch). */
-export class UnsupportedEventTypeError extends Error {
+/** The consumer received an event type it does not handle (a subscription filter mismatch); retrying cannot help. */
+export class UnsupportedEventTypeError extends PermanentError {
   constructor(
     readonly consumer: string,
     readonly eventType: string,
@@ -15,7 +16,7 @@ export class UnsupportedEventTypeError extends Error {
 }
 
 /** The event's data does not match its type's schema; retrying cannot help. */
-export class InvalidEventDataError extends Error {
+export class InvalidEventDataError extends PermanentError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'InvalidEventDataError';

@@ -10,12 +10,13 @@ import { Effects } from '#domain/effect-ledger';
 import type { EffectLedger } from '#domain/effect-ledger';
 import { UnsupportedEventTypeError, parseEventData } from '#domain/event-data';
 import type { SampleEvent } from '#domain/sample-event';
+import { PermanentError } from '#shared/errors';
 
 /** The SKUs the sample warehouse stocks. */
 export const INVENTORY_CATALOG: ReadonlySet<string> = new Set(['BOOK-1', 'BOOK-2', 'MUG-1', 'TSHIRT-M', 'POSTER-A2']);
 
-/** An order line names a SKU outside {@link INVENTORY_CATALOG}; retrying cannot help. */
-export class UnknownSkuError extends Error {
+/** An order line names a SKU outside {@link INVENTORY_CATALOG}; retrying cannot help, so it goes to the DLQ at once. */
+export class UnknownSkuError extends PermanentError {
   constructor(
     /** JSON pointers of the offending lines' `sku`, e.g. `/items/1/sku` (the SKUs stay out of logs). */
     readonly fields: readonly string[],

@@ -20,7 +20,9 @@ export const notify = async (channel: NotificationChannel, event: SampleEvent, l
   switch (event.eventType) {
     case EventTypes.OrderPlaced: {
       const order = parseEventData(OrderPlacedData, event.eventType, event.data);
-      await ledger.record({ consumer: event.consumer, eventId: event.eventId, effect: sentEffect[channel], orderId: order.orderId });
+      // The confirmation would carry the customer's email or phone: after their erasure it is not sent.
+      const skipped = event.erasure === undefined ? undefined : { reason: 'subject-erased' as const, erasureEventId: event.erasure.erasureEventId };
+      await ledger.record({ consumer: event.consumer, eventId: event.eventId, effect: sentEffect[channel], orderId: order.orderId, skipped });
       return;
     }
     case EventTypes.UserErasureRequested:

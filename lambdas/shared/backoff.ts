@@ -14,6 +14,9 @@ export interface BackoffPolicy {
   readonly capSeconds: number;
 }
 
+/** The backoff a consumer uses unless told otherwise (constructs and the Lambda share it). */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseSeconds: 2, capSeconds: 300 };
+
 /** SQS refuses a visibility timeout above 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
 
@@ -29,9 +32,20 @@ export const MAX_VISIBILITY_SECONDS = 43_200;
  * ```
  */
 export const backoffSeconds = (attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number => {
-  const exponent = Number.isFinite(attempt) && attempt >= 1 ? Math.floor(attempt) - 1 : 0;
-  const ceiling = Math.min(policy.capSeconds, MAX_VISIBILITY_SECONDS, policy.baseSeconds * 2 ** exponent);
+  const ceiling = backoffCeilingSeconds(attempt, policy);
   const jittered = ceiling / 2 + random() * (ceiling / 2);
   // Whole seconds, as SQS wants; at least 1 so a retry never comes back in the same instant.
   return Math.max(1, Math.min(Math.floor(ceiling), Math.round(jittered)));
 };
+
+/** `min(cap, base·2^(attempt−1))`, the delay after the `attempt`-th failure before jitter. */
+export const backoffCeilingSeconds = (attempt: number, policy: BackoffPolicy): number => {
+  const exponent = Number.isFinite(attempt) && attempt >= 1 ? Math.floor(attempt) - 1 : 0;
+  return Math.min(policy.capSeconds, MAX_VISIBILITY_SECONDS, policy.baseSeconds * 2 ** exponent);
+};
+
+/** The shortest and the longest delay {@link backoffSeconds} can choose after the `attempt`-th failure. */
+export const backoffBounds = (attempt: number, policy: BackoffPolicy): { readonly min: number; readonly max: number } => ({
+  min: backoffSeconds(attempt, policy, () => 0),
+  max: backoffSeconds(attempt, policy, () => 1 - Number.EPSILON),
+});

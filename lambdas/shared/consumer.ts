@@ -1,6 +1,7 @@
 /**
  * The consumer pipeline every queueflow consumer Lambda shares: partial batch responses,
- * idempotency on the envelope id, structured logs, a failure record and backoff on failure.
+ * idempotency on the envelope id (with the payload validated), structured logs, a failure record
+ * and backoff on a transient failure, the DLQ at once on a permanent one, and erasure tombstones.
  *
  * @example
  * ```ts
@@ -16,13 +17,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sendToDeadLetterQueue } from '#adapters/dead-letter-sender';
 import { recordFailure } from '#adapters/failure-store';
 import { createIdempotencyStore } from '#adapters/idempotency-store';
 import { changeMessageVisibility } from '#adapters/sqs-visibility';
+import { createDynamoDbTombstoneStore } from '#adapters/tombstones';
+import type { Tombstone, TombstoneStore } from '#adapters/tombstones';
 import { backoffSeconds } from '#shared/backoff';
 import { Envelope, peekEnvelopeIdentity } from '#shared/envelope';
 import type { EnvelopeIdentity } from '#shared/envelope';
 import { readConsumerEnv } from '#shared/env';
+import { predatesErasure } from '#shared/erasure';
+import { PermanentError, isPermanentFailure } from '#shared/errors';
 import { describeIssues } from '#shared/issues';
 
 /** What a consumer's `handle` gets besides the envelope. */
@@ -35,17 +41,39 @@ export interface ConsumerContext {
   readonly attempt: number;
 }
 
-/** Performs the consumer's effect for one event; throwing fails (and so retries) the record. */
+/**
+ * Performs the consumer's effect for one event. Throwing a {@link PermanentError} sends the record
+ * to the DLQ at once; throwing anything else retries it with backoff, within the retry budget.
+ */
 export type EnvelopeHandler = (envelope: Envelope, context: ConsumerContext) => Promise<void>;
+
+/** What the skip hook gets: the consumer context and the tombstone that made the event stale. */
+export interface ErasedSubjectContext extends ConsumerContext {
+  readonly erasure: Tombstone;
+}
 
 export interface ConsumerHandlerOptions {
   readonly handle: EnvelopeHandler;
+  /**
+   * Called instead of `handle` for an event whose data subject this consumer has erased since the
+   * event was published (only consumers that take an erasure event type keep tombstones). Use it
+   * to record that the effect was skipped; it must not perform the personal-data effect.
+   * @default - the event is skipped with a log line only
+   */
+  readonly onErasedSubject?: (envelope: Envelope, context: ErasedSubjectContext) => Promise<void>;
+  /**
+   * Whether an error is permanent (goes to the DLQ at once). Errors it does not claim fall back
+   * to the default rule: {@link PermanentError} and its subclasses, and a payload that differs
+   * from the one already processed under the same event id.
+   * @default - the default rule only
+   */
+  readonly isPermanent?: (error: unknown) => boolean;
   /** Jitter source for the retry backoff. @default Math.random */
   readonly random?: () => number;
 }
 
-/** The record's body is not a queueflow envelope; it fails on every attempt and ends in the DLQ. */
-export class MalformedEnvelopeError extends Error {
+/** The record's body is not a queueflow envelope; it can never succeed, so it goes to the DLQ at once. */
+export class MalformedEnvelopeError extends PermanentError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'MalformedEnvelopeError';
@@ -99,49 +127,103 @@ const logKeys = (identity: EnvelopeIdentity, record: SQSRecord) => ({
  *
  * @throws {ConfigurationError} when the environment is invalid.
  */
-export const createConsumerHandler = ({ handle, random = Math.random }: ConsumerHandlerOptions) => {
+export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, random = Math.random }: ConsumerHandlerOptions) => {
   const env = readConsumerEnv();
   const logger = new Logger();
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: 'id',
+    // A second event under a known id (a producer bug, a forged or replayed id) must fail loudly
+    // rather than be skipped as a duplicate: the hash of type and data is kept and compared.
+    payloadValidationJmesPath: '[type, data]',
     throwOnNoIdempotencyKey: true,
     expiresAfterSeconds: env.idempotencyTtlSeconds,
   });
-  const handleOnce = makeIdempotent(
-    async (envelope: Envelope, context: ConsumerContext): Promise<void> => handle(envelope, context),
-    {
-      persistenceStore: createIdempotencyStore(env.idempotencyTableName),
-      config: idempotencyConfig,
-      // The consumer name, not the function name: stable across function replacements and under
-      // the local runtime, and still one scope per consumer.
-      keyPrefix: env.consumerName,
-    },
-  );
+  const tombstones: TombstoneStore | undefined =
+    env.erasure === undefined ? undefined : createDynamoDbTombstoneStore(env.erasure.tombstoneTableName, env.erasure.tombstoneTtlSeconds);
+  const permanent = (error: unknown): boolean => isPermanent?.(error) === true || isPermanentFailure(error);
+
+  /**
+   * The erasure rule (docs/architecture.md, "Erasure"): an erasure leaves its tombstone before its
+   * effect, so nothing processed after the effect can slip in between; any other event of an
+   * erased subject from before the erasure is skipped.
+   */
+  const performOnce = async (envelope: Envelope, context: ConsumerContext): Promise<void> => {
+    const subject = envelope.datasubject;
+    if (tombstones === undefined || env.erasure === undefined) return handle(envelope, context);
+    if (subject === undefined) {
+      // Erasing without a tombstone would not stick: say so loudly, but still erase what we can.
+      if (env.erasure.eventTypes.has(envelope.type)) context.logger.warn('Erasure event without a datasubject: no tombstone is left');
+      return handle(envelope, context);
+    }
+    if (env.erasure.eventTypes.has(envelope.type)) {
+      const erasedAt = new Date(envelope.time).toISOString();
+      await tombstones.write({ consumer: env.consumerName, subject, erasedAt, erasureEventId: envelope.id });
+      return handle(envelope, context);
+    }
+    const erasure = await tombstones.read(env.consumerName, subject);
+    if (erasure === undefined || !predatesErasure(envelope.time, erasure.erasedAt)) return handle(envelope, context);
+    context.logger.info('Skipped: the data subject was erased after this event', {
+      erasureEventId: erasure.erasureEventId,
+      erasedAt: erasure.erasedAt,
+    });
+    await onErasedSubject?.(envelope, { ...context, erasure });
+  };
+
+  const handleOnce = makeIdempotent(performOnce, {
+    persistenceStore: createIdempotencyStore(env.idempotencyTableName),
+    config: idempotencyConfig,
+    // The consumer name, not the function name: stable across function replacements and under
+    // the local runtime, one scope per consumer, and the key prefix its IAM policy allows.
+    keyPrefix: env.consumerName,
+  });
   const processor = new BatchProcessor(EventType.SQS);
 
+  const storeFailure = (record: SQSRecord, attempt: number, identity: EnvelopeIdentity, error: unknown, isPermanentFailure: boolean) =>
+    recordFailure(env.failureTableName, {
+      consumer: env.consumerName,
+      messageId: record.messageId,
+      ...identity,
+      ...describeError(error),
+      attempts: attempt,
+      permanent: isPermanentFailure,
+      failedAt: new Date(),
+      ttlSeconds: env.failureTtlSeconds,
+    });
+
   const reportFailure = async (record: SQSRecord, attempt: number, identity: EnvelopeIdentity, error: unknown) => {
-    const { errorType, errorMessage } = describeError(error);
     const recordLogger = logger.createChild({ persistentKeys: logKeys(identity, record) });
-    recordLogger.error('Record failed', { attempt, errorType, errorMessage });
+    recordLogger.error('Record failed', { attempt, ...describeError(error) });
     const delaySeconds = backoffSeconds(attempt, env.backoff, random);
     // Either step failing is logged and ignored: the record has failed regardless, and SQS
     // retries it after the queue's visibility timeout even without the backoff.
     const [stored, delayed] = await Promise.allSettled([
-      recordFailure(env.failureTableName, {
-        consumer: env.consumerName,
-        messageId: record.messageId,
-        ...identity,
-        errorType,
-        errorMessage,
-        attempts: attempt,
-        failedAt: new Date(),
-        ttlSeconds: env.failureTtlSeconds,
-      }),
+      storeFailure(record, attempt, identity, error, false),
       changeMessageVisibility(env.queueUrl, record.receiptHandle, delaySeconds),
     ]);
     if (stored.status === 'rejected') recordLogger.warn('Could not write the failure record', { error: stored.reason });
-    if (delayed.status === 'rejected') recordLogger.warn('Could not set the retry backoff', { error: delayed.reason, delaySeconds });
-    else recordLogger.info('Retry scheduled', { delaySeconds });
+    const retry = { delaySeconds, ...(env.maxReceiveCount === undefined ? {} : { attemptsLeft: Math.max(0, env.maxReceiveCount - attempt) }) };
+    if (delayed.status === 'rejected') recordLogger.warn('Could not set the retry backoff', { error: delayed.reason, ...retry });
+    else recordLogger.info('Retry scheduled', retry);
+  };
+
+  /**
+   * A permanent failure skips the retry budget: the record is copied to the DLQ and then counts as
+   * handled, so the event source deletes it and the batch goes on. Only a copy SQS accepted lets
+   * go of the record: if the send fails, it fails like a transient error and comes back.
+   */
+  const deadLetterNow = async (record: SQSRecord, attempt: number, identity: EnvelopeIdentity, error: unknown) => {
+    const recordLogger = logger.createChild({ persistentKeys: logKeys(identity, record) });
+    const [stored, sent] = await Promise.allSettled([
+      storeFailure(record, attempt, identity, error, true),
+      sendToDeadLetterQueue(env.dlqUrl, record),
+    ]);
+    if (stored.status === 'rejected') recordLogger.warn('Could not write the failure record', { error: stored.reason });
+    if (sent.status === 'rejected') {
+      recordLogger.warn('Could not send the record to the DLQ; it will be retried', { error: sent.reason });
+      await reportFailure(record, attempt, identity, error);
+      throw error;
+    }
+    recordLogger.error('Record failed permanently: sent to the DLQ', { attempt, ...describeError(error) });
   };
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
@@ -154,6 +236,7 @@ export const createConsumerHandler = ({ handle, random = Math.random }: Consumer
       await handleOnce(envelope, { consumerName: env.consumerName, logger: recordLogger, attempt });
       recordLogger.info('Record processed', { attempt });
     } catch (error) {
+      if (permanent(error)) return deadLetterNow(record, attempt, identity, error);
       await reportFailure(record, attempt, identity, error);
       throw error;
     }

@@ -3,7 +3,8 @@
  * fails loudly on its first invocation instead of misbehaving on some later record.
  */
 import * as z from 'zod';
-import { MAX_VISIBILITY_SECONDS } from '#shared/backoff';
+import { DEFAULT_BACKOFF, MAX_VISIBILITY_SECONDS } from '#shared/backoff';
+import { DEFAULT_TOMBSTONE_TTL_SECONDS } from '#shared/erasure';
 
 /** The function's environment is missing a variable or holds an invalid value. */
 export class ConfigurationError extends Error {
@@ -50,10 +51,18 @@ const ConsumerEnv = z
   .object({
     CONSUMER_NAME: name,
     QUEUE_URL: z.url(),
+    DLQ_URL: z.url(),
+    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1_000).optional(),
     IDEMPOTENCY_TABLE_NAME: name,
     FAILURE_TABLE_NAME: name,
-    BACKOFF_BASE_SECONDS: seconds(2).pipe(z.number().max(MAX_VISIBILITY_SECONDS)),
-    BACKOFF_CAP_SECONDS: seconds(300).pipe(z.number().max(MAX_VISIBILITY_SECONDS)),
+    ERASURE_EVENT_TYPES: z
+      .string()
+      .transform((list) => list.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0))
+      .default([]),
+    TOMBSTONE_TABLE_NAME: name.optional(),
+    TOMBSTONE_TTL_SECONDS: seconds(DEFAULT_TOMBSTONE_TTL_SECONDS),
+    BACKOFF_BASE_SECONDS: seconds(DEFAULT_BACKOFF.baseSeconds).pipe(z.number().max(MAX_VISIBILITY_SECONDS)),
+    BACKOFF_CAP_SECONDS: seconds(DEFAULT_BACKOFF.capSeconds).pipe(z.number().max(MAX_VISIBILITY_SECONDS)),
     FAILURE_TTL_SECONDS: seconds(1_209_600),
     IDEMPOTENCY_TTL_SECONDS: seconds(DEFAULT_IDEMPOTENCY_TTL_SECONDS),
   })
@@ -61,9 +70,23 @@ const ConsumerEnv = z
     message: 'BACKOFF_CAP_SECONDS must be at least BACKOFF_BASE_SECONDS',
     path: ['BACKOFF_CAP_SECONDS'],
   })
+  .refine((env) => env.ERASURE_EVENT_TYPES.length === 0 || env.TOMBSTONE_TABLE_NAME !== undefined, {
+    message: 'ERASURE_EVENT_TYPES needs TOMBSTONE_TABLE_NAME',
+    path: ['TOMBSTONE_TABLE_NAME'],
+  })
   .transform((env) => ({
     consumerName: env.CONSUMER_NAME,
     queueUrl: env.QUEUE_URL,
+    dlqUrl: env.DLQ_URL,
+    maxReceiveCount: env.MAX_RECEIVE_COUNT,
+    erasure:
+      env.TOMBSTONE_TABLE_NAME === undefined || env.ERASURE_EVENT_TYPES.length === 0
+        ? undefined
+        : {
+            eventTypes: new Set(env.ERASURE_EVENT_TYPES),
+            tombstoneTableName: env.TOMBSTONE_TABLE_NAME,
+            tombstoneTtlSeconds: env.TOMBSTONE_TTL_SECONDS,
+          },
     idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
     failureTableName: env.FAILURE_TABLE_NAME,
     backoff: { baseSeconds: env.BACKOFF_BASE_SECONDS, capSeconds: env.BACKOFF_CAP_SECONDS },

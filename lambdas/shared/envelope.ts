@@ -5,8 +5,9 @@
  * envelope `id` is the event's identity end to end and the consumers' idempotency key.
  */
 import { randomUUID } from 'node:crypto';
-import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { v7 as uuidv7 } from 'uuid';
 import * as z from 'zod';
+import { MAX_SUBJECT_LENGTH } from '#shared/erasure';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -19,36 +20,38 @@ export const Envelope = z.object({
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal('application/json').optional(),
   correlationid: z.string().regex(CORRELATION_ID),
+  /** Extension: the data subject (e.g. the customer id) when the event type names one; see #shared/erasure. */
+  datasubject: z.string().min(1).max(MAX_SUBJECT_LENGTH).optional(),
   data: z.record(z.string(), z.unknown()),
 });
 export type Envelope = z.infer<typeof Envelope>;
 
-/** Fixed namespace of the UUIDv5 event ids derived from an `Idempotency-Key`; never change it. */
-export const EVENT_ID_NAMESPACE = '23174707-cc5e-4fb1-a2f0-fd9b0d3eb241';
-
 export interface NewEnvelope {
   /**
-   * The request's scoped idempotency key (`<method> <resourcePath> <Idempotency-Key>`), if any.
-   * The id is then derived from it, so a retry that re-publishes after the producer's idempotency
-   * record is gone (an expired in-progress record, a failed publish) carries the same id and the
-   * consumers' idempotency absorbs it.
+   * The event id of a request sent with an `Idempotency-Key` (`#shared/idempotent-request`):
+   * derived from caller, path, key and request, so a retry that re-publishes after the producer's
+   * idempotency record is gone (expired, or deleted after a failed publish) carries the same id
+   * and the consumers' idempotency absorbs it. A new UUIDv7 when omitted.
    */
-  readonly idempotencyKey?: string;
+  readonly id?: string;
   readonly type: string;
   readonly source: string;
   readonly data: Record<string, unknown>;
   readonly correlationId: string;
+  /** The data subject, when the event type names one (`datasubject`; see #shared/erasure). */
+  readonly subject?: string;
 }
 
-/** Wraps event data in a new envelope: a UUIDv5 id of the idempotency key, else a time-ordered UUIDv7. */
-export const createEnvelope = ({ idempotencyKey, type, source, data, correlationId }: NewEnvelope, now = new Date()): Envelope => ({
+/** Wraps event data in a new envelope: the given id, else a time-ordered UUIDv7. */
+export const createEnvelope = ({ id, type, source, data, correlationId, subject }: NewEnvelope, now = new Date()): Envelope => ({
   specversion: '1.0',
-  id: idempotencyKey === undefined ? uuidv7() : uuidv5(idempotencyKey, EVENT_ID_NAMESPACE),
+  id: id ?? uuidv7(),
   source,
   type,
   time: now.toISOString(),
   datacontenttype: 'application/json',
   correlationid: correlationId,
+  ...(subject === undefined ? {} : { datasubject: subject }),
   data,
 });
 

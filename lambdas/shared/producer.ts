@@ -14,9 +14,13 @@ import { findCatalogEntry, loadEventCatalog } from '#shared/catalog';
 import type { EventCatalog } from '#shared/catalog';
 import { correlationIdFrom, createEnvelope } from '#shared/envelope';
 import { readProducerEnv } from '#shared/env';
+import { subjectAt } from '#shared/erasure';
+import { PRODUCER_IDEMPOTENCY_KEY_PREFIX, idempotentRequest } from '#shared/idempotent-request';
+import type { IdempotentRequest } from '#shared/idempotent-request';
 import { ProblemError, problemResponses } from '#shared/problem';
 import {
   MAX_BODY_BYTES,
+  concretePath,
   headerValue,
   pathParameterNames,
   readIdempotencyKey,
@@ -33,11 +37,13 @@ export interface Accepted {
 }
 
 interface Publication {
-  /** `<method> <resource> <Idempotency-Key>`: the key is scoped to its route. */
-  readonly idempotencyKey?: string;
+  /** With an `Idempotency-Key`: the scoped key and request hash Powertools works on, and the event id. */
+  readonly idempotency?: IdempotentRequest;
   readonly eventType: string;
   readonly data: Record<string, unknown>;
   readonly correlationId: string;
+  /** The data subject's id, when the event type names one. */
+  readonly subject?: string;
 }
 
 const compileRoutes = (catalog: EventCatalog) =>
@@ -81,13 +87,15 @@ export const createProducerHandler = () => {
   const routes = compileRoutes(loadEventCatalog());
   const logger = new Logger();
   const idempotencyConfig = new IdempotencyConfig({
-    eventKeyJmesPath: 'idempotencyKey',
-    payloadValidationJmesPath: 'data',
+    eventKeyJmesPath: 'idempotency.scopedKey',
+    // The canonical hash rather than `data` itself: a replay is "the same body" by exactly the
+    // rule that derives the event id, whatever its key order or whitespace.
+    payloadValidationJmesPath: 'idempotency.requestHash',
     expiresAfterSeconds: env.idempotencyTtlSeconds,
   });
 
-  const publish = async ({ idempotencyKey, eventType, data, correlationId }: Publication): Promise<Accepted> => {
-    const envelope = createEnvelope({ idempotencyKey, type: eventType, source: env.eventSource, data, correlationId });
+  const publish = async ({ idempotency, eventType, data, correlationId, subject }: Publication): Promise<Accepted> => {
+    const envelope = createEnvelope({ id: idempotency?.eventId, type: eventType, source: env.eventSource, data, correlationId, subject });
     if (publishedSize(envelope) > MAX_BODY_BYTES) {
       throw new ProblemError(413, 'payload-too-large', `The event must not exceed ${MAX_BODY_BYTES} bytes once wrapped.`);
     }
@@ -106,6 +114,7 @@ export const createProducerHandler = () => {
   const publishOnce = makeIdempotent(publish, {
     persistenceStore: createIdempotencyStore(env.idempotencyTableName),
     config: idempotencyConfig,
+    keyPrefix: PRODUCER_IDEMPOTENCY_KEY_PREFIX,
   });
 
   const produce = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
@@ -125,11 +134,25 @@ export const createProducerHandler = () => {
         errors: validation.errors,
       });
     }
-    const publication: Publication = { eventType: route.eventType, data: { ...body, ...parameters }, correlationId };
+    const data = { ...body, ...parameters };
+    const subject = route.subject === undefined ? undefined : subjectAt(data, route.subject);
+    const publication: Publication = { eventType: route.eventType, data, correlationId, ...(subject === undefined ? {} : { subject }) };
     const result =
       idempotencyKey === undefined
         ? await publish(publication)
-        : await publishIdempotently({ ...publication, idempotencyKey: `${route.method} ${route.resourcePath} ${idempotencyKey}` }, context);
+        : await publishIdempotently(
+            {
+              ...publication,
+              idempotency: idempotentRequest({
+                apiKeyId: event.requestContext?.identity?.apiKeyId,
+                method: route.method,
+                path: concretePath(route.resourcePath, parameters),
+                key: idempotencyKey,
+                data,
+              }),
+            },
+            context,
+          );
     logger.appendKeys({ eventId: result.eventId });
     return accepted(result);
   };

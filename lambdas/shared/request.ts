@@ -9,6 +9,7 @@ import { ProblemError } from '#shared/problem';
 export const MAX_BODY_BYTES = 262_144;
 
 const PATH_PARAMETER = /^[A-Za-z0-9_-]{1,64}$/;
+const RESOURCE_PATH_PARAMETER = /\{([^}+]+)\+?\}/g;
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -56,7 +57,21 @@ export const readJsonObjectBody = (event: Pick<APIGatewayProxyEvent, 'body' | 'i
 
 /** The parameter names of an API Gateway resource path: `/users/{userId}/erasure` → `['userId']`. */
 export const pathParameterNames = (resourcePath: string): string[] =>
-  [...resourcePath.matchAll(/\{([^}+]+)\+?\}/g)].map((match) => match[1]!);
+  [...resourcePath.matchAll(RESOURCE_PATH_PARAMETER)].map((match) => match[1]!);
+
+/**
+ * The resource path with the parameter values: `/users/{userId}/erasure` → `/users/alice/erasure`.
+ * Built from the route and the checked parameters rather than taken from `event.path`, which
+ * carries a stage or base-path prefix depending on how the API was called.
+ *
+ * @throws {RangeError} when a parameter of the path has no value (read them with {@link readPathParameters} first).
+ */
+export const concretePath = (resourcePath: string, parameters: Readonly<Record<string, string>>): string =>
+  resourcePath.replace(RESOURCE_PATH_PARAMETER, (_placeholder, name: string) => {
+    const value = parameters[name];
+    if (value === undefined) throw new RangeError(`No value for path parameter ${name}`);
+    return value;
+  });
 
 /**
  * The route's path parameters, each checked, since they become event data and appear in logs.

@@ -21,5 +21,13 @@ export const createSampleConsumerHandler = (perform: SampleEffect) => {
       await simulateLatency(env.simulatedLatency);
       await perform({ consumer: consumerName, eventId: envelope.id, eventType: envelope.type, data: envelope.data }, ledger);
     },
+    // The domain records the skipped effect in the ledger, so the ledger shows why it is absent.
+    onErasedSubject: async (envelope, { consumerName, erasure }) => {
+      const { erasedAt, erasureEventId } = erasure;
+      await perform(
+        { consumer: consumerName, eventId: envelope.id, eventType: envelope.type, data: envelope.data, erasure: { erasedAt, erasureEventId } },
+        ledger,
+      );
+    },
   });
 };

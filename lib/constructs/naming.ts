@@ -1,3 +1,4 @@
+import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
 import { QueueflowConfigError } from './errors.ts';
 
 /**
@@ -21,7 +22,13 @@ export function pascalCase(name: string): string {
     .join('');
 }
 
+/** Key prefixes in the shared tables that belong to something other than a consumer. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set([PRODUCER_IDEMPOTENCY_KEY_PREFIX]);
+
 export function assertConsumerName(name: string): void {
+  if (RESERVED_NAMES.has(name)) {
+    throw new QueueflowConfigError(`Consumer name '${name}' is reserved: the producer's records in the shared tables are keyed under it. Pick another name.`);
+  }
   if (name.length > CONSUMER_NAME_MAX || !CONSUMER_NAME.test(name)) {
     throw new QueueflowConfigError(
       `Invalid consumer name '${name}': use 1-${CONSUMER_NAME_MAX} lower-case letters, digits and single hyphens, starting with a letter (e.g. 'email', 'user-profile').`,

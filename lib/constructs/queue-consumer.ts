@@ -7,9 +7,13 @@ import { SubscriptionFilter, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_BACKOFF } from '../../lambdas/shared/backoff.ts';
+import { DEFAULT_TOMBSTONE_TTL_SECONDS } from '../../lambdas/shared/erasure.ts';
 import { QueueflowConfigError } from './errors.ts';
+import { grantOwnItems } from './grants.ts';
 import { assertConsumerName, assertEventTypeName } from './naming.ts';
 import { createQueueflowFunction, DEFAULT_FUNCTION_TIMEOUT } from './queueflow-function.ts';
+import { MAX_RECEIVE_COUNT_LIMIT, RETENTION_MARGIN, planRetries, type RetryPlan } from './retry-budget.ts';
 
 /** AWS recommends a visibility timeout of at least six times the function timeout for SQS sources. */
 export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
@@ -19,6 +23,8 @@ const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 export const DLQ_RETENTION = Duration.days(14);
 /** An SNS filter policy allows at most 150 value combinations. */
 const MAX_EVENT_TYPES = 150;
+/** How long a failing message is retried before it may reach the DLQ, unless the consumer says otherwise. */
+export const DEFAULT_RETRY_FOR = Duration.hours(1);
 
 /** Tuning a user may set per consumer. */
 export interface QueueConsumerOptions {
@@ -39,15 +45,24 @@ export interface QueueConsumerOptions {
    */
   readonly visibilityTimeout?: Duration;
   /**
-   * How long the queue keeps a message. Must exceed the worst-case time to exhaust the retries
-   * (`maxReceiveCount` × (`backoffCap` + `timeout`)), or a poison message expires instead of
-   * reaching the DLQ.
+   * How long the queue keeps a message. Must be at least twice the latest time a failing message
+   * can take to reach the DLQ (see `retryFor`), or a message could expire instead of reaching it.
    * @default Duration.days(4)
    */
   readonly retentionPeriod?: Duration;
   /**
-   * Receives after which a message moves to the dead-letter queue.
-   * @default 5
+   * The retry budget: a message that keeps failing (transiently) is retried for at least this long
+   * before it may move to the dead-letter queue, so an outage of a dependency shorter than this
+   * dead-letters nothing. Permanent failures (a `PermanentError`) skip it and go to the DLQ at once.
+   * The receive count that guarantees it is derived from the backoff and the visibility timeout
+   * (see docs/architecture.md, "Retry budget").
+   * @default Duration.hours(1)
+   */
+  readonly retryFor?: Duration;
+  /**
+   * Receives after which a message moves to the dead-letter queue. Derived from `retryFor`; set it
+   * only to retry longer: a value that cannot cover `retryFor` fails at synth.
+   * @default - the fewest receives that cover `retryFor`
    */
   readonly maxReceiveCount?: number;
   /**
@@ -71,7 +86,8 @@ export interface QueueConsumerOptions {
    */
   readonly backoffBase?: Duration;
   /**
-   * The longest backoff (at most 12 hours, the SQS visibility limit).
+   * The longest backoff (at most 12 hours, the SQS visibility limit); with the defaults it is
+   * reached from the 9th attempt on.
    * @default Duration.seconds(300)
    */
   readonly backoffCap?: Duration;
@@ -105,6 +121,22 @@ export interface QueueConsumerProps extends ConsumerDefinition {
   /** Failure records table (partition key `pk`, TTL `expiration`). */
   readonly failureTable: ITable;
   /**
+   * Erasure tombstones (partition key `pk`), when this consumer takes an erasure event type.
+   * @default - the consumer keeps no tombstones
+   */
+  readonly tombstoneTable?: ITable;
+  /**
+   * The erasure event types among `eventTypes`: processing one leaves a tombstone for its data
+   * subject, and older events of that subject skip their effect (docs/architecture.md, "Erasure").
+   * @default - none
+   */
+  readonly erasureEventTypes?: readonly string[];
+  /**
+   * How long a tombstone is kept: longer than any older event of the subject can still arrive.
+   * @default Duration.days(90)
+   */
+  readonly tombstoneTtl?: Duration;
+  /**
    * How long a completed event is remembered, so a redelivery has no second effect.
    * @default Duration.days(1)
    */
@@ -125,11 +157,14 @@ interface ResolvedSettings {
   readonly timeout: Duration;
   readonly visibilityTimeout: Duration;
   readonly retentionPeriod: Duration;
-  readonly maxReceiveCount: number;
+  readonly retryPlan: RetryPlan;
   readonly batchSize: number;
   readonly backoffBaseSeconds: number;
   readonly backoffCapSeconds: number;
 }
+
+/** Tombstones outlive any message: a queue and its DLQ keep one 14 days each at most. */
+export const DEFAULT_TOMBSTONE_TTL = Duration.seconds(DEFAULT_TOMBSTONE_TTL_SECONDS);
 
 /**
  * One consumer of a queueflow workflow: an SQS queue with a dead-letter queue, subscribed to the
@@ -144,13 +179,17 @@ export class QueueConsumer extends Construct {
   public readonly function: NodejsFunction;
   public readonly eventSource: SqsEventSource;
   public readonly subscription: SqsSubscription;
+  /** When a message that keeps failing is retried, and when it reaches the DLQ. */
+  public readonly retryPlan: RetryPlan;
 
   public constructor(scope: Construct, id: string, props: QueueConsumerProps) {
     // Validate before joining the tree, so a rejected consumer leaves no half-built construct.
     const settings = resolveSettings(props);
+    const erasureEventTypes = resolveErasureEventTypes(props);
     super(scope, id);
     this.consumerName = props.name;
     this.eventTypes = [...props.eventTypes];
+    this.retryPlan = settings.retryPlan;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.deadLetterQueue = new Queue(this, 'Dlq', {
@@ -164,7 +203,7 @@ export class QueueConsumer extends Construct {
       retentionPeriod: settings.retentionPeriod,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.retryPlan.maxReceiveCount },
       removalPolicy,
     });
 
@@ -186,6 +225,8 @@ export class QueueConsumer extends Construct {
         ...props.environment,
         CONSUMER_NAME: props.name,
         QUEUE_URL: this.queue.queueUrl,
+        DLQ_URL: this.deadLetterQueue.queueUrl,
+        MAX_RECEIVE_COUNT: String(settings.retryPlan.maxReceiveCount),
         IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.tableName,
         FAILURE_TABLE_NAME: props.failureTable.tableName,
         BACKOFF_BASE_SECONDS: String(settings.backoffBaseSeconds),
@@ -193,6 +234,13 @@ export class QueueConsumer extends Construct {
         FAILURE_TTL_SECONDS: String(DLQ_RETENTION.toSeconds()),
         IDEMPOTENCY_TTL_SECONDS: String((props.idempotencyTtl ?? Duration.days(1)).toSeconds()),
         POWERTOOLS_SERVICE_NAME: `${props.serviceName ?? 'queueflow'}-${props.name}`,
+        ...(erasureEventTypes.length === 0
+          ? {}
+          : {
+              ERASURE_EVENT_TYPES: erasureEventTypes.join(','),
+              TOMBSTONE_TABLE_NAME: props.tombstoneTable!.tableName,
+              TOMBSTONE_TTL_SECONDS: String((props.tombstoneTtl ?? DEFAULT_TOMBSTONE_TTL).toSeconds()),
+            }),
       },
     });
 
@@ -204,16 +252,24 @@ export class QueueConsumer extends Construct {
       reportBatchItemFailures: true,
     });
     this.function.addEventSource(this.eventSource);
+    // A permanent failure is sent to the DLQ by the consumer itself, at once (the queue's own
+    // redrive only moves a message after maxReceiveCount receives).
+    this.deadLetterQueue.grantSendMessages(this.function);
+    // Each shared table holds every function's items side by side: this consumer may touch only
+    // the items keyed under its own name (`<consumer>#…`).
     // Powertools idempotency: lock (PutItem), complete (UpdateItem), read (GetItem), release on error (DeleteItem).
-    props.idempotencyTable.grant(
-      this.function,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
+    grantOwnItems(props.idempotencyTable, this.function, props.name, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     // A failure record is one UpdateItem (first failure kept with if_not_exists).
-    props.failureTable.grant(this.function, 'dynamodb:UpdateItem');
+    grantOwnItems(props.failureTable, this.function, props.name, ['UpdateItem']);
+    // Tombstones: written (UpdateItem) on an erasure, read (GetItem) before each other event.
+    if (props.tombstoneTable !== undefined && erasureEventTypes.length > 0) {
+      grantOwnItems(props.tombstoneTable, this.function, props.name, ['GetItem', 'UpdateItem']);
+    }
+  }
+
+  /** Grants `actions` on the items of `table` keyed under this consumer's name (`<consumer>#…`). */
+  public grantOwnItems(table: ITable, actions: Parameters<typeof grantOwnItems>[3]): void {
+    grantOwnItems(table, this.function, this.consumerName, actions);
   }
 }
 
@@ -236,8 +292,6 @@ function resolveSettings(props: ConsumerDefinition): ResolvedSettings {
     throw new QueueflowConfigError(`${where}: visibilityTimeout ${visibilitySeconds}s exceeds the SQS maximum of 12 hours.`);
   }
 
-  const maxReceiveCount = props.maxReceiveCount ?? 5;
-  assertIntegerIn(maxReceiveCount, 1, 1000, `${where}: maxReceiveCount`);
 
   const batchSize = props.batchSize ?? 10;
   assertIntegerIn(batchSize, 1, 10_000, `${where}: batchSize`);
@@ -252,8 +306,8 @@ function resolveSettings(props: ConsumerDefinition): ResolvedSettings {
     assertIntegerIn(props.maxConcurrency, 2, 1000, `${where}: maxConcurrency`);
   }
 
-  const backoffBaseSeconds = wholeSeconds(props.backoffBase ?? Duration.seconds(2), `${where}: backoffBase`);
-  const backoffCapSeconds = wholeSeconds(props.backoffCap ?? Duration.seconds(300), `${where}: backoffCap`);
+  const backoffBaseSeconds = wholeSeconds(props.backoffBase ?? Duration.seconds(DEFAULT_BACKOFF.baseSeconds), `${where}: backoffBase`);
+  const backoffCapSeconds = wholeSeconds(props.backoffCap ?? Duration.seconds(DEFAULT_BACKOFF.capSeconds), `${where}: backoffCap`);
   if (backoffBaseSeconds <= 0) {
     throw new QueueflowConfigError(`${where}: backoffBase must be greater than 0 seconds.`);
   }
@@ -264,16 +318,48 @@ function resolveSettings(props: ConsumerDefinition): ResolvedSettings {
     throw new QueueflowConfigError(`${where}: backoffCap ${backoffCapSeconds}s exceeds 12 hours, the longest visibility SQS accepts.`);
   }
 
+  const retryForSeconds = wholeSeconds(props.retryFor ?? DEFAULT_RETRY_FOR, `${where}: retryFor`);
+  if (retryForSeconds < 1) {
+    throw new QueueflowConfigError(`${where}: retryFor must be at least 1 second.`);
+  }
+  const budget = {
+    retryForSeconds,
+    batchingWindowSeconds: windowSeconds,
+    backoff: { baseSeconds: backoffBaseSeconds, capSeconds: backoffCapSeconds },
+    visibilitySeconds,
+    timeoutSeconds: timeout.toSeconds(),
+  };
+  const derived = planRetries(budget);
+  if (derived.earliestDeadLetterSeconds < retryForSeconds) {
+    throw new QueueflowConfigError(
+      `${where}: retryFor ${retryForSeconds}s needs more than ${MAX_RECEIVE_COUNT_LIMIT} receives (the SQS maximum) with this backoff; ` +
+        `raise backoffCap or lower retryFor.`,
+    );
+  }
+  if (props.maxReceiveCount !== undefined) {
+    assertIntegerIn(props.maxReceiveCount, 1, MAX_RECEIVE_COUNT_LIMIT, `${where}: maxReceiveCount`);
+    if (props.maxReceiveCount < derived.maxReceiveCount) {
+      throw new QueueflowConfigError(
+        `${where}: maxReceiveCount ${props.maxReceiveCount} can dead-letter a failing message after ` +
+          `${planRetries(budget, props.maxReceiveCount).earliestDeadLetterSeconds}s, before retryFor ${retryForSeconds}s; ` +
+          `use at least ${derived.maxReceiveCount}, or leave maxReceiveCount unset (it is derived from retryFor).`,
+      );
+    }
+  }
+  const retryPlan = props.maxReceiveCount === undefined ? derived : planRetries(budget, props.maxReceiveCount);
+
   const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
   const retentionSeconds = retentionPeriod.toSeconds();
-  const worstCaseToDlq = maxReceiveCount * (backoffCapSeconds + timeout.toSeconds());
   if (retentionSeconds > DLQ_RETENTION.toSeconds() || retentionSeconds < 60) {
     throw new QueueflowConfigError(`${where}: retentionPeriod must be between 60 seconds and 14 days.`);
   }
-  if (worstCaseToDlq >= retentionSeconds) {
+  const needed = Math.ceil(RETENTION_MARGIN * retryPlan.latestDeadLetterSeconds);
+  if (retentionSeconds < needed) {
     throw new QueueflowConfigError(
-      `${where}: a failing message can take up to ${worstCaseToDlq}s (maxReceiveCount × (backoffCap + timeout)) to reach ` +
-        `the DLQ, but the queue keeps messages only ${retentionSeconds}s; raise retentionPeriod or lower backoffCap.`,
+      `${where}: a failing message can take up to ${retryPlan.latestDeadLetterSeconds}s to reach the DLQ ` +
+        `(${retryPlan.maxReceiveCount} receives, each failure waiting its backoff or the visibility timeout), but the queue keeps ` +
+        `messages only ${retentionSeconds}s; it must keep them ${RETENTION_MARGIN}× that (${needed}s): raise retentionPeriod, ` +
+        `or lower retryFor or backoffCap.`,
     );
   }
 
@@ -281,11 +367,19 @@ function resolveSettings(props: ConsumerDefinition): ResolvedSettings {
     timeout,
     visibilityTimeout: Duration.seconds(visibilitySeconds),
     retentionPeriod,
-    maxReceiveCount,
+    retryPlan,
     batchSize,
     backoffBaseSeconds,
     backoffCapSeconds,
   };
+}
+
+function resolveErasureEventTypes(props: QueueConsumerProps): string[] {
+  const erasing = (props.erasureEventTypes ?? []).filter((name) => props.eventTypes.includes(name));
+  if (erasing.length > 0 && props.tombstoneTable === undefined) {
+    throw new QueueflowConfigError(`consumer '${props.name}': it takes erasure event types, so it needs a tombstoneTable.`);
+  }
+  return erasing;
 }
 
 function assertEventTypes(eventTypes: readonly string[], where: string): void {

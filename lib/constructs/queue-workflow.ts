@@ -22,12 +22,15 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { z } from 'zod';
+import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
 import { QueueflowConfigError } from './errors.ts';
+import { grantOwnItems } from './grants.ts';
 import { assertEventTypeName, pascalCase } from './naming.ts';
 import { QueueConsumer, type ConsumerDefinition, type QueueConsumerOptions } from './queue-consumer.ts';
 import { createQueueflowFunction } from './queueflow-function.ts';
 import { createQueueflowTable } from './queueflow-table.ts';
 import { addReadableOutput } from './readable-output.ts';
+import { findUnsafePatterns } from './unsafe-patterns.ts';
 import { WorkflowMonitoring, type ConsumerAlarms } from './workflow-monitoring.ts';
 
 /** The HTTP route that publishes an event type. */
@@ -45,9 +48,25 @@ export interface EventTypeDefinition {
   readonly route: RouteDefinition;
   /**
    * zod object schema of the request body. Converted once to JSON Schema draft 4, which becomes
-   * both the API Gateway request model and the producer's validator.
+   * both the API Gateway request model and the producer's validator. Its patterns (`.regex()`)
+   * must not backtrack catastrophically: one that can (exponentially or polynomially) fails here,
+   * naming the pattern and an input that shows it.
    */
   readonly schema: z.ZodType;
+  /**
+   * The event's data subject: a JSON pointer into the event data (the body merged with the path
+   * parameters), e.g. `/customer/id` or `/userId`. The producer copies its value into the
+   * envelope (`datasubject`), and consumers that take an erasure event type skip the effect of an
+   * event whose subject they erased after it was published (docs/architecture.md, "Erasure").
+   * @default - the event concerns no data subject
+   */
+  readonly subject?: string;
+  /**
+   * This event type erases its `subject`'s data: a consumer that processes it leaves a tombstone
+   * for the subject. Requires `subject`.
+   * @default false
+   */
+  readonly erasesSubject?: boolean;
 }
 
 /** What the producer learns at build time (see docs/architecture.md). */
@@ -56,6 +75,8 @@ export interface EventCatalogEntry {
   readonly method: string;
   readonly resourcePath: string;
   readonly schema: Record<string, unknown>;
+  /** JSON pointer of the data subject in the event data. */
+  readonly subject?: string;
 }
 
 export interface QueueWorkflowProps {
@@ -117,7 +138,8 @@ export interface QueueWorkflowProps {
    */
   readonly apiGatewayCloudWatchRole?: boolean;
   /**
-   * KMS key encrypting the topic.
+   * KMS key encrypting the event topic. The alarm topic has a key of its own, so an imported
+   * key here (whose policy cannot be edited) does not stop alarms from publishing.
    * @default - a new customer-managed key with yearly rotation
    */
   readonly topicKey?: IKey;
@@ -132,17 +154,29 @@ export interface QueueWorkflowProps {
    */
   readonly oldestMessageAgeThreshold?: Duration;
   /**
-   * Topic notified when an alarm changes state.
-   * @default - alarms notify nobody
+   * Topic notified when an alarm fires and when it recovers, instead of the one the workflow
+   * creates. Used as it is: its topic policy (if it has one) must allow the
+   * `cloudwatch.amazonaws.com` service principal `sns:Publish`, and if it is KMS-encrypted its
+   * key must be customer-managed with a key policy allowing `cloudwatch.amazonaws.com`
+   * `kms:Decrypt` and `kms:GenerateDataKey*`; for an imported key, add that statement where the
+   * key is managed (`alias/aws/sns` cannot allow it). See docs/aws-behaviour.md, "Alarm notifications to an encrypted topic".
+   * @default - a KMS-encrypted, TLS-only topic whose policies let CloudWatch alarms of this account and region publish
    */
   readonly alarmTopic?: ITopic;
+  /**
+   * An address subscribed (protocol `email`) to the alarm topic the workflow creates; AWS first
+   * sends it a confirmation message, and nothing is delivered until someone confirms. Validated
+   * at synth; cannot be combined with `alarmTopic`.
+   * @default - the CDK context value `queueflow:alarmEmail` (ALARM_EMAIL_CONTEXT_KEY), else no subscription
+   */
+  readonly alarmEmail?: string;
   /**
    * Retention of every function's and the API access log group.
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Removal policy of tables, queues, the topic key and log groups.
+   * Removal policy of tables, queues, the event and alarm topic keys and log groups.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -213,7 +247,11 @@ export class QueueWorkflow extends Construct {
   public readonly usagePlan?: UsagePlan;
   public readonly idempotencyTable: Table;
   public readonly failureTable: Table;
+  /** Erasure tombstones; created with the first event type that `erasesSubject`. */
+  public tombstoneTable?: Table;
   public readonly monitoring: WorkflowMonitoring;
+  /** The topic every alarm notifies when it fires and when it recovers (output `AlarmTopicArn`). */
+  public readonly alarmTopic: ITopic;
   /** Consumers by name, in declaration order. */
   public readonly consumers: ReadonlyMap<string, QueueConsumer>;
   public readonly requestValidator: RequestValidator;
@@ -278,7 +316,10 @@ export class QueueWorkflow extends Construct {
     this.monitoring = new WorkflowMonitoring(this, 'Monitoring', {
       oldestMessageAgeThreshold: props.oldestMessageAgeThreshold,
       alarmTopic: props.alarmTopic,
+      alarmEmail: props.alarmEmail,
+      removalPolicy: this.removalPolicy,
     });
+    this.alarmTopic = this.monitoring.alarmTopic;
 
     this.addOutputs();
     for (const eventType of props.eventTypes ?? []) this.addEventType(eventType);
@@ -327,8 +368,29 @@ export class QueueWorkflow extends Construct {
         throw new QueueflowConfigError(`Event types '${known.eventType}' and '${definition.name}' share the route ${method} ${path}.`);
       }
     }
+    const schema = toDraft4(definition);
+    assertSubject(definition, schema);
     this.eventTypeDefinitions.push(definition);
-    this.catalogEntries.push({ eventType: definition.name, method, resourcePath: path, schema: toDraft4(definition) });
+    this.catalogEntries.push({
+      eventType: definition.name,
+      method,
+      resourcePath: path,
+      schema,
+      ...(definition.subject === undefined ? {} : { subject: definition.subject }),
+    });
+    if (definition.erasesSubject === true && this.tombstoneTable === undefined) {
+      this.tombstoneTable = createQueueflowTable(this, 'TombstoneTable', {
+        partitionKey: 'pk',
+        timeToLiveAttribute: 'expiration',
+        removalPolicy: this.removalPolicy,
+      });
+      addReadableOutput(this, 'TombstoneTableName', this.tombstoneTable.tableName, 'Erasure tombstones: one per consumer and erased data subject');
+    }
+  }
+
+  /** The declared event types that erase their subject. */
+  public get erasureEventTypes(): readonly string[] {
+    return this.eventTypeDefinitions.filter((definition) => definition.erasesSubject === true).map((definition) => definition.name);
   }
 
   /** Declares a consumer: its queue, DLQ, subscription, function, alarms and outputs. */
@@ -354,6 +416,8 @@ export class QueueWorkflow extends Construct {
       topic: this.topic,
       idempotencyTable: this.idempotencyTable,
       failureTable: this.failureTable,
+      tombstoneTable: this.tombstoneTable,
+      erasureEventTypes: this.erasureEventTypes,
       idempotencyTtl: this.props.idempotencyTtl,
       serviceName: this.props.serviceName,
       removalPolicy: this.removalPolicy,
@@ -448,6 +512,7 @@ export class QueueWorkflow extends Construct {
       addReadableOutput(this, 'ApiKeyId', this.apiKey.keyId, 'API key id; read its value with aws apigateway get-api-key --include-value');
     }
     addReadableOutput(this, 'TopicArn', this.topic.topicArn, 'Event topic');
+    addReadableOutput(this, 'AlarmTopicArn', this.alarmTopic.topicArn, 'Topic the CloudWatch alarms notify; subscribe operators to it');
     addReadableOutput(this, 'IdempotencyTableName', this.idempotencyTable.tableName, 'Powertools idempotency records');
     addReadableOutput(this, 'FailureTableName', this.failureTable.tableName, 'Last failure of each failed event, per consumer');
   }
@@ -481,7 +546,8 @@ export class QueueWorkflow extends Construct {
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason: 'Granted by Topic.grantPublish on the topic key only: SNS needs a data key to encrypt each published message.',
     });
-    this.idempotencyTable.grant(producer, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    // Its own records only (`producer#…`): the table holds every consumer's records too.
+    grantOwnItems(this.idempotencyTable, producer, PRODUCER_IDEMPOTENCY_KEY_PREFIX, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
 
     const integration = new LambdaIntegration(producer, { proxy: true, allowTestInvoke: false });
     for (const [index, definition] of this.eventTypeDefinitions.entries()) {
@@ -495,7 +561,12 @@ export class QueueWorkflow extends Construct {
       const pathParameters = [...entry.resourcePath.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
       this.api.root.resourceForPath(entry.resourcePath).addMethod(entry.method, integration, {
         requestValidator: this.requestValidator,
-        requestModels: { 'application/json': model },
+        // API Gateway validates a body only against the model of its content type, else the
+        // `$default` one, else not at all (docs/aws-behaviour.md, "Request model selection":
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html).
+        // The producer accepts `application/json` with any parameters, and how AWS matches those
+        // is undocumented, so `$default` makes sure every body it would accept was validated.
+        requestModels: { 'application/json': model, $default: model },
         requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
         operationName: pascal,
       });
@@ -525,7 +596,53 @@ function toDraft4(definition: EventTypeDefinition): Record<string, unknown> {
   if (schema.type !== 'object') {
     throw new QueueflowConfigError(`Event type '${definition.name}': the body schema must be a zod object, not '${String(schema.type)}'.`);
   }
+  const unsafe = findUnsafePatterns(schema);
+  if (unsafe.length > 0) {
+    const list = unsafe.map(({ at, pattern, reason, attack }) => `${at} /${pattern}/ is ${reason}${attack ? `, e.g. on ${attack}` : ''}`);
+    throw new QueueflowConfigError(
+      `Event type '${definition.name}': its schema has patterns whose matching time can grow faster than the input, so one ` +
+        `long value could stall the producer: ${list.join('; ')}. Rewrite each so that a repeated part cannot also match what ` +
+        'follows it (e.g. domain labels that exclude the dot between them), and bound the string with .max().',
+    );
+  }
   return schema;
+}
+
+/** A JSON pointer of plain property names: `/customer/id`. */
+const SUBJECT_POINTER = /^(?:\/[A-Za-z_][A-Za-z0-9_-]*)+$/;
+
+/**
+ * The subject pointer must name a string or integer property the event data always has: a path
+ * parameter, or a required property of the body schema at every level.
+ */
+function assertSubject(definition: EventTypeDefinition, schema: Record<string, unknown>): void {
+  const where = `Event type '${definition.name}'`;
+  if (definition.subject === undefined) {
+    if (definition.erasesSubject === true) {
+      throw new QueueflowConfigError(`${where} erases its subject, so it needs a subject (a JSON pointer such as '/userId').`);
+    }
+    return;
+  }
+  if (!SUBJECT_POINTER.test(definition.subject)) {
+    throw new QueueflowConfigError(`${where}: subject '${definition.subject}' must be a JSON pointer of property names, e.g. '/customer/id'.`);
+  }
+  const [first, ...rest] = definition.subject.split('/').slice(1) as [string, ...string[]];
+  const pathParameters = [...definition.route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+  if (rest.length === 0 && pathParameters.includes(first)) return;
+  let node: Record<string, unknown> | undefined = schema;
+  for (const name of [first, ...rest]) {
+    const properties = node?.properties as Record<string, Record<string, unknown>> | undefined;
+    const required = (node?.required as string[] | undefined) ?? [];
+    node = properties?.[name];
+    if (node === undefined || !required.includes(name)) {
+      throw new QueueflowConfigError(
+        `${where}: subject '${definition.subject}' must name a required property of the body schema or a path parameter.`,
+      );
+    }
+  }
+  if (node?.type !== 'string' && node?.type !== 'integer') {
+    throw new QueueflowConfigError(`${where}: subject '${definition.subject}' must be a string or an integer, not '${String(node?.type)}'.`);
+  }
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

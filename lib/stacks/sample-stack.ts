@@ -25,18 +25,21 @@ export class QueueflowSampleStack extends Stack {
       eventSource: 'queueflow/sample',
       // A demo is torn down with `cdk destroy`; production workflows keep the RETAIN default.
       removalPolicy: RemovalPolicy.DESTROY,
-      // Short backoff so a failing message reaches its DLQ within minutes in a demo.
-      consumerDefaults: {
-        timeout: Duration.seconds(10),
-        backoffBase: Duration.seconds(1),
-        backoffCap: Duration.seconds(60),
-      },
+      // No alarmEmail here: the address comes only from `cdk deploy -c queueflow:alarmEmail=…`,
+      // which the workflow reads itself (ALARM_EMAIL_CONTEXT_KEY); without it, alarms still
+      // notify the AlarmTopicArn topic, which has no subscriber.
+      // The retry budget is the library's default (an hour, then the DLQ; permanent failures go
+      // at once). A 10 s timeout keeps the visibility timeout, and so a crashed batch's wait, at 60 s.
+      consumerDefaults: { timeout: Duration.seconds(10) },
       eventTypes: [
-        { name: EventTypes.OrderPlaced, route: { method: 'POST', path: '/orders' }, schema: OrderPlacedBody },
+        // The customer is the order's data subject: their erasure stops its confirmations.
+        { name: EventTypes.OrderPlaced, route: { method: 'POST', path: '/orders' }, schema: OrderPlacedBody, subject: '/customer/id' },
         {
           name: EventTypes.UserErasureRequested,
           route: { method: 'POST', path: '/users/{userId}/erasure' },
           schema: UserErasureRequestedBody,
+          subject: '/userId',
+          erasesSubject: true,
         },
       ],
     });
@@ -58,8 +61,8 @@ export class QueueflowSampleStack extends Stack {
         entry: handlerEntry(`${name}-consumer.ts`),
         environment: { LEDGER_TABLE_NAME: this.ledgerTable.tableName },
       });
-      // One idempotent upsert per effect (UpdateItem); consumers never read the ledger.
-      this.ledgerTable.grant(consumer.function, 'dynamodb:UpdateItem');
+      // One idempotent upsert per effect (UpdateItem) on the consumer's own items; consumers never read the ledger.
+      consumer.grantOwnItems(this.ledgerTable, ['UpdateItem']);
     }
   }
 }

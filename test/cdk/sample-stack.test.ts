@@ -21,17 +21,20 @@ const consumer = (name: string) => {
 const getAtt = (construct: IConstruct, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalId(construct), attribute] });
 
 describe('QueueflowSample stack', () => {
-  it('declares one topic, one API and per consumer a queue, a DLQ, a subscription, a function and two alarms', () => {
+  it('declares an event topic, an alarm topic, one API and per consumer a queue, a DLQ, a subscription, a function and two alarms', () => {
     // Act
     const count = (type: string) => Object.keys(template.findResources(type)).length;
 
     // Assess
-    expect(count('AWS::SNS::Topic')).toBe(1);
+    expect(count('AWS::SNS::Topic')).toBe(2);
+    expect(count('AWS::KMS::Key')).toBe(2);
+    // No alarm email without the queueflow:alarmEmail context value.
     expect(count('AWS::SNS::Subscription')).toBe(3);
     expect(count('AWS::SQS::Queue')).toBe(6);
     expect(count('AWS::Lambda::Function')).toBe(4);
     expect(count('AWS::Lambda::EventSourceMapping')).toBe(3);
-    expect(count('AWS::DynamoDB::Table')).toBe(3);
+    // Idempotency, failures, erasure tombstones and the sample's ledger.
+    expect(count('AWS::DynamoDB::Table')).toBe(4);
     expect(count('AWS::CloudWatch::Alarm')).toBe(6);
     expect(count('AWS::CloudWatch::Dashboard')).toBe(1);
     expect(count('AWS::ApiGateway::RestApi')).toBe(1);
@@ -49,7 +52,9 @@ describe('QueueflowSample stack', () => {
     });
   });
 
-  it.each(Object.keys(CONSUMERS))('gives %s a DLQ kept 14 days after 5 receives, and a 60 s visibility (6 × 10 s)', (name) => {
+  // The default retry budget of an hour: with a 60 s visibility, a crashed batch comes back after at
+  // most 60 s, so covering the hour takes 65 receives (31 with the library's 30 s default timeout).
+  it.each(Object.keys(CONSUMERS))('gives %s a DLQ kept 14 days after 65 receives, and a 60 s visibility (6 × 10 s)', (name) => {
     // Arrange
     const { queue, deadLetterQueue } = consumer(name);
 
@@ -61,7 +66,7 @@ describe('QueueflowSample stack', () => {
       VisibilityTimeout: 60,
       MessageRetentionPeriod: 4 * 24 * 3600,
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: getAtt(deadLetterQueue), maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: getAtt(deadLetterQueue), maxReceiveCount: 65 },
     });
     expect(Resources[logicalId(deadLetterQueue)].Properties).toEqual({
       MessageRetentionPeriod: 1_209_600,
@@ -105,10 +110,16 @@ describe('QueueflowSample stack', () => {
   it.each([
     ['idempotency', 'id', true],
     ['failure', 'pk', true],
+    ['tombstone', 'pk', true],
     ['ledger', 'pk', false],
   ] as const)('makes the %s table on-demand, encrypted, with PITR, key %s', (table, key, hasTtl) => {
     // Arrange
-    const resource = { idempotency: workflow.idempotencyTable, failure: workflow.failureTable, ledger: stack.ledgerTable }[table];
+    const resource = {
+      idempotency: workflow.idempotencyTable,
+      failure: workflow.failureTable,
+      tombstone: workflow.tombstoneTable!,
+      ledger: stack.ledgerTable,
+    }[table];
 
     // Act
     const properties = template.toJSON().Resources[logicalId(resource)].Properties;
@@ -133,8 +144,16 @@ describe('QueueflowSample stack', () => {
     });
   });
 
-  it.each(Object.keys(CONSUMERS))('configures %s with the documented environment', (name) => {
-    const { queue } = consumer(name);
+  it.each(Object.entries(CONSUMERS))('configures %s with the documented environment', (name, eventTypes) => {
+    const { queue, deadLetterQueue } = consumer(name);
+    // Only consumers that take the erasure event type keep tombstones.
+    const erasure = (eventTypes as readonly string[]).includes('user.erasure_requested')
+      ? {
+          ERASURE_EVENT_TYPES: 'user.erasure_requested',
+          TOMBSTONE_TABLE_NAME: { Ref: logicalId(workflow.tombstoneTable!) },
+          TOMBSTONE_TTL_SECONDS: String(90 * 86_400),
+        }
+      : {};
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -144,14 +163,18 @@ describe('QueueflowSample stack', () => {
           NODE_OPTIONS: '--enable-source-maps',
           CONSUMER_NAME: name,
           QUEUE_URL: { Ref: logicalId(queue) },
+          DLQ_URL: { Ref: logicalId(deadLetterQueue) },
+          MAX_RECEIVE_COUNT: '65',
           IDEMPOTENCY_TABLE_NAME: { Ref: logicalId(workflow.idempotencyTable) },
           FAILURE_TABLE_NAME: { Ref: logicalId(workflow.failureTable) },
           LEDGER_TABLE_NAME: { Ref: logicalId(stack.ledgerTable) },
-          BACKOFF_BASE_SECONDS: '1',
-          BACKOFF_CAP_SECONDS: '60',
+          // The library's default backoff: 2 s, doubling up to 300 s.
+          BACKOFF_BASE_SECONDS: '2',
+          BACKOFF_CAP_SECONDS: '300',
           FAILURE_TTL_SECONDS: '1209600',
           IDEMPOTENCY_TTL_SECONDS: '86400',
           POWERTOOLS_SERVICE_NAME: `queueflow-${name}`,
+          ...erasure,
         },
       },
     });
@@ -199,24 +222,36 @@ describe('QueueflowSample stack', () => {
       ]);
     });
 
-    it.each(Object.keys(CONSUMERS))('lets %s consume its queue, use idempotency, record failures and write the ledger, nothing more', (name) => {
-      const { function: fn, queue } = consumer(name);
-      expect(statementsOf(fn)).toEqual([
-        logs(fn),
-        {
-          Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-          Effect: 'Allow',
-          Resource: getAtt(queue),
-        },
-        {
-          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          Effect: 'Allow',
-          Resource: [getAtt(workflow.idempotencyTable)],
-        },
-        { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: [getAtt(workflow.failureTable)] },
-        { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: [getAtt(stack.ledgerTable)] },
-      ]);
-    });
+    it.each(Object.entries(CONSUMERS))(
+      'lets %s consume its queue, dead-letter to its DLQ, and use only its own items of idempotency, failures, tombstones and the ledger',
+      (name, eventTypes) => {
+        const { function: fn, queue, deadLetterQueue } = consumer(name);
+        // Each shared table holds every function's items: a consumer may touch only those keyed `<consumer>#…`.
+        const ownItems = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] } };
+        const tombstones = (eventTypes as readonly string[]).includes('user.erasure_requested')
+          ? [{ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Condition: ownItems, Effect: 'Allow', Resource: getAtt(workflow.tombstoneTable!) }]
+          : [];
+        expect(statementsOf(fn)).toEqual([
+          logs(fn),
+          {
+            Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+            Effect: 'Allow',
+            Resource: getAtt(queue),
+          },
+          // A permanent failure is sent to the DLQ at once.
+          { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: getAtt(deadLetterQueue) },
+          {
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+            Condition: ownItems,
+            Effect: 'Allow',
+            Resource: getAtt(workflow.idempotencyTable),
+          },
+          { Action: 'dynamodb:UpdateItem', Condition: ownItems, Effect: 'Allow', Resource: getAtt(workflow.failureTable) },
+          ...tombstones,
+          { Action: 'dynamodb:UpdateItem', Condition: ownItems, Effect: 'Allow', Resource: getAtt(stack.ledgerTable) },
+        ]);
+      },
+    );
 
     it('lets the producer publish to the topic and use idempotency, nothing more', () => {
       const producer = workflow.producer;
@@ -227,13 +262,23 @@ describe('QueueflowSample stack', () => {
         {
           Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           Effect: 'Allow',
-          Resource: [getAtt(workflow.idempotencyTable)],
+          Resource: getAtt(workflow.idempotencyTable),
+          // Its own records only: the consumers' records share the table.
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['producer#*'] } },
         },
       ]);
     });
   });
 
   describe('monitoring', () => {
+    it('notifies the alarm topic when any alarm fires and when it recovers', () => {
+      const alarmTopic = { Ref: logicalId(workflow.alarmTopic) };
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms).toHaveLength(6);
+      for (const alarm of alarms) expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([[alarmTopic], [alarmTopic]]);
+      template.hasOutput('AlarmTopicArn', { Value: alarmTopic });
+    });
+
     it.each(Object.keys(CONSUMERS))('alarms on any message in the %s DLQ and on its queue\'s oldest message past 300 s', (name) => {
       const { queue, deadLetterQueue } = consumer(name);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -280,15 +325,18 @@ describe('QueueflowSample stack', () => {
         'ApiUrl',
         'ApiKeyId',
         'TopicArn',
+        'AlarmTopicArn',
         'IdempotencyTableName',
         'FailureTableName',
         'LedgerTableName',
+        'TombstoneTableName',
         ...['Email', 'Sms', 'Inventory'].flatMap((pascal) => [`${pascal}QueueUrl`, `${pascal}DlqUrl`, `${pascal}FunctionName`]),
       ].sort(),
     );
     template.hasOutput('EmailDlqUrl', { Value: { Ref: logicalId(consumer('email').deadLetterQueue) } });
     template.hasOutput('InventoryFunctionName', { Value: { Ref: logicalId(consumer('inventory').function) } });
     template.hasOutput('LedgerTableName', { Value: { Ref: logicalId(stack.ledgerTable) } });
+    template.hasOutput('TombstoneTableName', { Value: { Ref: logicalId(workflow.tombstoneTable!) } });
     template.hasOutput('ApiKeyId', { Value: { Ref: Match.stringLikeRegexp('ApiKey') } });
   });
 });

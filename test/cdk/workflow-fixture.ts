@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { OrderPlacedBody, UserErasureRequestedBody } from '../../lambdas/shared/events.ts';
 import { QueueWorkflow, type EventTypeDefinition, type QueueWorkflowProps } from '../../lib/constructs/queue-workflow.ts';
 import { QueueflowSampleStack } from '../../lib/stacks/sample-stack.ts';
@@ -52,3 +53,22 @@ export const sampleStack = (): { app: App; stack: QueueflowSampleStack; template
   }
   return sample;
 };
+
+/** An IAM policy statement as it appears in a synthesized template. */
+export interface TemplateStatement {
+  readonly Action: string | string[];
+  readonly Effect: string;
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every statement of the identity policies attached to `fn`'s execution role. */
+export const roleStatements = (template: Template, stack: Stack, fn: IFunction): TemplateStatement[] => {
+  const roleId = stack.getLogicalId(fn.role!.node.defaultChild as CfnResource);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as TemplateStatement[]);
+};
+
+/** The statement's actions as a list, whether the template holds one or several. */
+export const actionsOf = (statement: TemplateStatement): string[] => [statement.Action].flat();

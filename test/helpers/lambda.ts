@@ -49,6 +49,8 @@ export interface ApiRequest {
   readonly headers?: Record<string, string>;
   readonly body?: string | null;
   readonly isBase64Encoded?: boolean;
+  /** `requestContext.identity.apiKeyId`, as API Gateway sets it on a route that requires a key. */
+  readonly apiKeyId?: string;
 }
 
 /** An API Gateway REST proxy (v1) event. */
@@ -60,6 +62,7 @@ export const apiEvent = ({
   headers = { 'Content-Type': 'application/json' },
   body = null,
   isBase64Encoded = false,
+  apiKeyId,
 }: ApiRequest): APIGatewayProxyEvent => ({
   resource,
   path,
@@ -77,7 +80,7 @@ export const apiEvent = ({
     apiId: 'api1234567',
     authorizer: undefined,
     httpMethod: method,
-    identity: {} as APIGatewayProxyEvent['requestContext']['identity'],
+    identity: (apiKeyId === undefined ? {} : { apiKeyId }) as APIGatewayProxyEvent['requestContext']['identity'],
     path: `/prod${path}`,
     protocol: 'HTTP/1.1',
     requestId: 'req-1',

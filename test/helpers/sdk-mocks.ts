@@ -116,14 +116,19 @@ export class FakeDynamoDb {
     TableName?: string;
     Key?: Item;
     UpdateExpression?: string;
+    ConditionExpression?: string;
     ExpressionAttributeNames?: Record<string, string>;
     ExpressionAttributeValues?: Item;
   }) {
     const key = input.Key ?? {};
     const table = this.table(input.TableName);
-    const item: Item = { ...(table.get(keyOf(key)) ?? {}), ...key };
+    const existing = table.get(keyOf(key));
+    const item: Item = { ...(existing ?? {}), ...key };
     const names = input.ExpressionAttributeNames ?? {};
     const values = input.ExpressionAttributeValues ?? {};
+    if (input.ConditionExpression !== undefined && !holds(input.ConditionExpression, existing ?? {}, names, values)) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    }
     const [setPart, addPart = ''] = (input.UpdateExpression ?? '').replace(/^SET\s+/, '').split(/\s+ADD\s+/);
     const clauses = setPart!.split(/,\s*(?![^(]*\))/).filter((clause) => clause.trim() !== '');
     for (const clause of clauses) {
@@ -145,6 +150,28 @@ export class FakeDynamoDb {
     return {};
   }
 }
+
+/**
+ * The condition forms the code under test writes: `attribute_not_exists(#a)`, `attribute_exists(#a)`
+ * and `#a <= :v` (or `<`, `>=`, `>`, `=` on strings or numbers), joined by OR.
+ */
+const holds = (condition: string, item: Item, names: Record<string, string>, values: Item): boolean =>
+  condition.split(/\s+OR\s+/).some((part) => {
+    const exists = /^attribute_(not_)?exists\(\s*(#\w+)\s*\)$/.exec(part.trim());
+    if (exists) return (item[names[exists[2]!]!] === undefined) === (exists[1] !== undefined);
+    const comparison = /^(#\w+)\s*(<=|<|>=|>|=)\s*(:\w+)$/.exec(part.trim());
+    if (!comparison) throw new Error(`Unsupported condition in test: ${condition}`);
+    const left = item[names[comparison[1]!]!];
+    if (left === undefined) return false;
+    const [a, b] = [fromAttribute(left), fromAttribute(values[comparison[3]!]!)] as [string | number, string | number];
+    switch (comparison[2]) {
+      case '<=': return a <= b;
+      case '<': return a < b;
+      case '>=': return a >= b;
+      case '>': return a > b;
+      default: return a === b;
+    }
+  });
 
 const isLive = (item: Item): boolean => {
   const record = fromItem(item);

@@ -38,9 +38,29 @@ describe('createDynamoDbLedger', () => {
         eventId: 'e1',
         effect: 'email.sent',
         orderId: 'ord-1',
+        status: 'performed',
         at: FIRST.toISOString(),
         deliveries: 1,
       },
+    ]);
+  });
+
+  it('records a skipped effect with the reason and the erasure that caused it', async () => {
+    // Prepare
+    const ledger = createDynamoDbLedger(TABLE, () => FIRST);
+
+    // Act
+    await ledger.record({
+      consumer: 'email',
+      eventId: 'e1',
+      effect: 'email.sent',
+      orderId: 'ord-1',
+      skipped: { reason: 'subject-erased', erasureEventId: 'x1' },
+    });
+
+    // Assess
+    expect(dynamo.items(TABLE)).toEqual([
+      expect.objectContaining({ pk: 'email#e1#email.sent', status: 'skipped', skipReason: 'subject-erased', erasureEventId: 'x1', deliveries: 1 }),
     ]);
   });
 
@@ -57,7 +77,7 @@ describe('createDynamoDbLedger', () => {
 
     // Assess
     expect(dynamo.items(TABLE)).toEqual([
-      { pk: 'sms#e2#user.erased', consumer: 'sms', eventId: 'e2', effect: 'user.erased', userId: 'u-1', at: FIRST.toISOString(), deliveries: 2 },
+      { pk: 'sms#e2#user.erased', consumer: 'sms', eventId: 'e2', effect: 'user.erased', userId: 'u-1', status: 'performed', at: FIRST.toISOString(), deliveries: 2 },
     ]);
   });
 

@@ -1,19 +1,22 @@
 /**
  * The consumer pipeline (docs/architecture.md, "Consumers"): partial batch responses, effect-once
- * idempotency on the envelope id, the failure record and the retry backoff.
+ * idempotency on the envelope id (payload validated), the failure record, the retry backoff, the
+ * DLQ at once for a permanent failure, and erasure tombstones.
  */
-import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Envelope } from '#shared/envelope';
 import type { ConsumerContext } from '#shared/consumer';
 import { createConsumerHandler } from '#shared/consumer';
+import { PermanentError } from '#shared/errors';
 import { baseLambdaEnv, lambdaContext, setEnv, sqsEvent, sqsRecord } from '../../../helpers/lambda.ts';
 import { useConsumerHarness } from '../../../helpers/consumer-harness.ts';
 import { dynamoDbMock, sqsMock } from '../../../helpers/sdk-mocks.ts';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/queueflow-email';
+const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/queueflow-email-dlq';
 const IDEMPOTENCY_TABLE = 'queueflow-idempotency';
 const FAILURE_TABLE = 'queueflow-failures';
 
@@ -21,6 +24,8 @@ const restoreEnv = setEnv({
   ...baseLambdaEnv,
   CONSUMER_NAME: 'email',
   QUEUE_URL,
+  DLQ_URL,
+  MAX_RECEIVE_COUNT: '31',
   IDEMPOTENCY_TABLE_NAME: IDEMPOTENCY_TABLE,
   FAILURE_TABLE_NAME: FAILURE_TABLE,
   BACKOFF_BASE_SECONDS: '2',
@@ -160,17 +165,19 @@ describe('consumer: processing', () => {
     ['an envelope without an id', JSON.stringify({ ...envelope('x'), id: undefined })],
     ['an envelope of another spec version', JSON.stringify({ ...envelope('x'), specversion: '0.3' })],
     ['an envelope without data', JSON.stringify({ ...envelope('x'), data: undefined })],
-  ])('fails a record whose body is %s, without calling handle', async (_case, body) => {
+  ])('sends a record whose body is %s to the DLQ at once, without calling handle', async (_case, body) => {
     // Prepare
+    sqsMock.on(SendMessageCommand).resolves({});
     const { handle, invoke } = consumerWith();
 
     // Act
     const response = await invoke(sqsEvent(recordOf('bad', body), recordOf('good', envelope('e1'))));
 
-    // Assess
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+    // Assess: handled (so the event source deletes it), copied to the DLQ, explained
+    expect(response).toEqual({ batchItemFailures: [] });
     expect(handle).toHaveBeenCalledTimes(1);
-    expect(dynamo.items(FAILURE_TABLE)).toEqual([expect.objectContaining({ errorType: 'MalformedEnvelopeError' })]);
+    expect(sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([{ QueueUrl: DLQ_URL, MessageBody: body }]);
+    expect(dynamo.items(FAILURE_TABLE)).toEqual([expect.objectContaining({ errorType: 'MalformedEnvelopeError', permanent: true })]);
   });
 
   it('logs each record with its event id and correlation id', async () => {
@@ -215,6 +222,7 @@ describe('consumer: failure record', () => {
         errorType: 'Error',
         errorMessage: 'downstream refused e9',
         attempts: 3,
+        permanent: false,
         firstFailureAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         lastFailureAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         expiration: expect.any(Number),
@@ -243,6 +251,7 @@ describe('consumer: failure record', () => {
 
   it('keys an unparseable record by message id, and by the body id when it has one', async () => {
     // Prepare
+    sqsMock.on(SendMessageCommand).resolves({});
     const { invoke } = consumerWith();
     const invalidWithId = JSON.stringify({ id: 'e-partial', type: 'order.placed', data: secretData });
 
@@ -327,5 +336,242 @@ describe('consumer: configuration', () => {
     } finally {
       restore();
     }
+  });
+});
+
+describe('consumer: retry budget', () => {
+  it('says how many attempts are left before the DLQ', async () => {
+    // Prepare
+    const { invoke } = consumerWith(new Set(['e1']));
+
+    // Act
+    await invoke(sqsEvent(recordOf('m1', envelope('e1'), 29)));
+
+    // Assess
+    expect(logs.entries()).toContainEqual(expect.objectContaining({ message: 'Retry scheduled', attemptsLeft: 2, delaySeconds: 45 }));
+  });
+});
+
+describe('consumer: permanent failures', () => {
+  class UnknownThingError extends PermanentError {
+    constructor() {
+      super('no such thing');
+      this.name = 'UnknownThingError';
+    }
+  }
+
+  const withAttributes = (messageId: string, body: Envelope) => ({
+    ...recordOf(messageId, body),
+    messageAttributes: {
+      eventType: { stringValue: 'order.placed', dataType: 'String', stringListValues: [], binaryListValues: [] },
+      correlationId: { stringValue: `corr-${body.id}`, dataType: 'String', stringListValues: [], binaryListValues: [] },
+    },
+  });
+
+  it('sends the record to the DLQ at once, with its body and attributes, without failing the batch', async () => {
+    // Prepare
+    sqsMock.on(SendMessageCommand).resolves({});
+    const handle = vi.fn(async (received: Envelope) => {
+      if (received.id === 'e1') throw new UnknownThingError();
+    });
+    const invoke = (event: SQSEvent) => createConsumerHandler({ handle })(event, lambdaContext());
+
+    // Act
+    const response = await invoke(sqsEvent(withAttributes('m1', envelope('e1')), recordOf('m2', envelope('e2'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        QueueUrl: DLQ_URL,
+        MessageBody: JSON.stringify(envelope('e1')),
+        MessageAttributes: {
+          eventType: { DataType: 'String', StringValue: 'order.placed' },
+          correlationId: { DataType: 'String', StringValue: 'corr-e1' },
+        },
+      },
+    ]);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+    expect(dynamo.items(FAILURE_TABLE)).toEqual([
+      expect.objectContaining({ pk: 'email#e1', errorType: 'UnknownThingError', permanent: true, attempts: 1 }),
+    ]);
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({ message: 'Record failed permanently: sent to the DLQ', level: 'ERROR', eventId: 'e1' }),
+    );
+    // The idempotency record was released, so a redrive after a fix runs the effect.
+    expect(dynamo.items(IDEMPOTENCY_TABLE).map((item) => item.status)).toEqual(['COMPLETED']);
+  });
+
+  it('keeps the record (retry with backoff) when the DLQ does not take it', async () => {
+    // Prepare
+    sqsMock.on(SendMessageCommand).rejects(new Error('AccessDenied'));
+    const handle = vi.fn(async () => {
+      throw new UnknownThingError();
+    });
+    const invoke = (event: SQSEvent) => createConsumerHandler({ handle })(event, lambdaContext());
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('m1', envelope('e1'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(1);
+    expect(logs.entries()).toContainEqual(expect.objectContaining({ message: 'Could not send the record to the DLQ; it will be retried' }));
+  });
+
+  it('lets isPermanent claim other errors; everything else stays transient', async () => {
+    // Prepare
+    sqsMock.on(SendMessageCommand).resolves({});
+    const handle = vi.fn(async (received: Envelope) => {
+      throw Object.assign(new Error(received.id === 'e1' ? 'card declined' : 'timeout'), { code: received.id === 'e1' ? 'DECLINED' : 'TIMEOUT' });
+    });
+    const isPermanent = (error: unknown) => (error as { code?: string }).code === 'DECLINED';
+    const invoke = (event: SQSEvent) => createConsumerHandler({ handle, isPermanent })(event, lambdaContext());
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('m1', envelope('e1')), recordOf('m2', envelope('e2'))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it('fails loudly, to the DLQ, when a known event id arrives with a different payload', async () => {
+    // Prepare
+    sqsMock.on(SendMessageCommand).resolves({});
+    const { effects, invoke } = consumerWith();
+    await invoke(sqsEvent(recordOf('m1', envelope('e1', { orderId: 'alice' }))));
+
+    // Act
+    const response = await invoke(sqsEvent(recordOf('m2', envelope('e1', { orderId: 'bob' }))));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(effects).toEqual(['e1']);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
+    expect(dynamo.items(FAILURE_TABLE)).toEqual([
+      expect.objectContaining({ pk: 'email#e1', errorType: 'IdempotencyValidationError', permanent: true }),
+    ]);
+  });
+
+  it('still absorbs a duplicate whose time and correlation id differ (a re-publish of the same event)', async () => {
+    // Prepare
+    const { effects, invoke } = consumerWith();
+    await invoke(sqsEvent(recordOf('m1', envelope('e1'))));
+
+    // Act
+    const republished = { ...envelope('e1'), time: '2026-11-22T10:05:00.000Z', correlationid: 'corr-retry' };
+    const response = await invoke(sqsEvent(recordOf('m2', republished)));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(effects).toEqual(['e1']);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('consumer: erasure', () => {
+  const TOMBSTONES = 'queueflow-tombstones';
+  const erasureEnv = { ERASURE_EVENT_TYPES: 'user.erasure_requested', TOMBSTONE_TABLE_NAME: TOMBSTONES, TOMBSTONE_TTL_SECONDS: '7776000' };
+
+  const order = (id: string, subject: string, time: string): Envelope => ({ ...envelope(id), time, datasubject: subject });
+  const erasure = (id: string, subject: string, time: string): Envelope => ({
+    ...envelope(id, { userId: subject }),
+    type: 'user.erasure_requested',
+    time,
+    datasubject: subject,
+  });
+
+  /** A consumer with tombstones; `handled` and `skipped` list event ids. */
+  const erasingConsumer = () => {
+    const restore = setEnv(erasureEnv);
+    const handled: string[] = [];
+    const skipped: { eventId: string; erasureEventId: string }[] = [];
+    const handler = createConsumerHandler({
+      handle: async (received) => void handled.push(received.id),
+      onErasedSubject: async (received, { erasure: tombstone }) => void skipped.push({ eventId: received.id, erasureEventId: tombstone.erasureEventId }),
+    });
+    restore();
+    return { handled, skipped, invoke: (...bodies: Envelope[]) => handler(sqsEvent(...bodies.map((body, index) => recordOf(`m${index}-${body.id}`, body))), lambdaContext()) };
+  };
+
+  it('leaves a tombstone when it processes an erasure, before the erasure effect', async () => {
+    // Prepare
+    const { handled, invoke } = erasingConsumer();
+
+    // Act
+    await invoke(erasure('x1', 'cus-1', '2026-11-22T10:00:00+01:00'));
+
+    // Assess
+    expect(handled).toEqual(['x1']);
+    expect(dynamo.items(TOMBSTONES)).toEqual([
+      expect.objectContaining({ pk: 'email#cus-1', consumer: 'email', subject: 'cus-1', erasedAt: '2026-11-22T09:00:00.000Z', erasureEventId: 'x1' }),
+    ]);
+  });
+
+  it('skips an older event of an erased subject, and records why; a newer one and other subjects go on', async () => {
+    // Prepare
+    const { handled, skipped, invoke } = erasingConsumer();
+    await invoke(erasure('x1', 'cus-1', '2026-11-22T10:00:00.000Z'));
+
+    // Act
+    const response = await invoke(
+      order('o-old', 'cus-1', '2026-11-22T09:59:59.999Z'),
+      order('o-same-ms', 'cus-1', '2026-11-22T10:00:00.000Z'),
+      order('o-new', 'cus-1', '2026-11-22T10:00:00.001Z'),
+      order('o-other', 'cus-2', '2026-11-22T09:00:00.000Z'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(handled).toEqual(['x1', 'o-new', 'o-other']);
+    expect(skipped).toEqual([
+      { eventId: 'o-old', erasureEventId: 'x1' },
+      { eventId: 'o-same-ms', erasureEventId: 'x1' },
+    ]);
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({ message: 'Skipped: the data subject was erased after this event', eventId: 'o-old', erasureEventId: 'x1' }),
+    );
+  });
+
+  it('keeps the later erasure when an older one is processed after it', async () => {
+    // Prepare
+    const { invoke } = erasingConsumer();
+    await invoke(erasure('x2', 'cus-1', '2026-11-22T12:00:00.000Z'));
+
+    // Act
+    await invoke(erasure('x1', 'cus-1', '2026-11-22T10:00:00.000Z'));
+
+    // Assess
+    expect(dynamo.items(TOMBSTONES)).toEqual([expect.objectContaining({ erasedAt: '2026-11-22T12:00:00.000Z', erasureEventId: 'x2' })]);
+  });
+
+  it('ignores an expired tombstone (DynamoDB deletes expired items days late)', async () => {
+    // Prepare
+    const { handled, invoke } = erasingConsumer();
+    harness.dynamo().seed(TOMBSTONES, 'pk', {
+      pk: 'email#cus-1',
+      erasedAt: '2026-11-22T10:00:00.000Z',
+      erasureEventId: 'x1',
+      expiration: Math.floor(Date.now() / 1000) - 60,
+    });
+
+    // Act
+    await invoke(order('o-old', 'cus-1', '2026-11-22T09:00:00.000Z'));
+
+    // Assess
+    expect(handled).toEqual(['o-old']);
+  });
+
+  it('keeps no tombstones in a consumer that takes no erasure event type', async () => {
+    // Prepare
+    const { handle: handled, invoke } = consumerWith();
+    harness.dynamo().seed(TOMBSTONES, 'pk', { pk: 'email#cus-1', erasedAt: '2026-11-22T10:00:00.000Z', erasureEventId: 'x1' });
+
+    // Act
+    await invoke(sqsEvent(recordOf('m1', order('o-old', 'cus-1', '2026-11-22T09:00:00.000Z'))));
+
+    // Assess
+    expect(handled.mock.calls).toHaveLength(1);
   });
 });
