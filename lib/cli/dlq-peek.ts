@@ -2,7 +2,8 @@
  * `queueflow dlq peek <consumer>`: the dead letters of one consumer with the reason each one
  * failed, joined from the consumer's failure records. Messages are released at once (nothing is
  * removed), but SQS counts every receive: each peek adds one to a message's receive count.
- * The payload (`data`) is never shown; the failure records never hold it either.
+ * The payload (`data`) is never shown; the failure records never hold it either. Nor is a
+ * letter's data subject: that its consumer has erased it since is said without naming it.
  */
 import { peekEnvelopeIdentity } from '#shared/envelope';
 import { failureRecordKey } from '#adapters/failure-store';
@@ -12,6 +13,8 @@ import { ExitCode } from './errors.ts';
 import { getFailureRecords } from './failure-records.ts';
 import type { FailureRecordView } from './failure-records.ts';
 import type { CliIo } from './io.ts';
+import { getSubjectErasures } from './subject-erasures.ts';
+import type { SubjectErasure } from './subject-erasures.ts';
 import { formatDuration, plural, printable } from './table.ts';
 import type { Target } from './target.ts';
 
@@ -34,6 +37,8 @@ export interface PeekedDeadLetter {
   readonly sentAt: string | null;
   /** The consumer's failure record, or null when none is found (expired, or never written). */
   readonly failure: FailureRecordView | null;
+  /** The consumer erased the letter's data subject after the event: a redrive skips its personal-data effect. */
+  readonly subjectErased: SubjectErasure | null;
 }
 
 export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions): Promise<ExitCode> => {
@@ -46,11 +51,14 @@ export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions
   if (tableName === undefined && letters.length > 0) {
     io.stderr.write(`Note: ${target.description} has no FailureTableName output, so no failure reasons are shown.\n`);
   }
-  const records =
+  const [records, erasures] = await Promise.all([
     tableName === undefined || letters.length === 0
       ? new Map<string, FailureRecordView>()
-      : await getFailureRecords(target.dynamodb, tableName, identities.map(keyOf), io.sleep);
+      : getFailureRecords(target.dynamodb, tableName, identities.map(keyOf), io.sleep),
+    getSubjectErasures(target, consumer.name, letters.map((letter) => letter.body), io),
+  ]);
   const peeked: PeekedDeadLetter[] = identities
+    .map((entry, index) => ({ ...entry, erasure: erasures?.[index] ?? null }))
     .toSorted((a, b) => (a.letter.sentAt?.getTime() ?? 0) - (b.letter.sentAt?.getTime() ?? 0))
     .map((entry) => ({
     messageId: entry.letter.messageId,
@@ -60,6 +68,7 @@ export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions
     receiveCount: entry.letter.receiveCount,
     sentAt: entry.letter.sentAt?.toISOString() ?? null,
     failure: records.get(keyOf(entry)) ?? null,
+    subjectErased: entry.erasure,
   }));
 
   if (options.json) {
@@ -93,13 +102,30 @@ const describe = (letter: PeekedDeadLetter, now: number): string => {
   if (failure === null) {
     lines.push(['last error', '(no failure record: expired, or the message failed before the consumer ran)']);
   } else {
+    lines.push(['failed attempts', String(failure.attempts ?? '-')]);
+    // Records written before failures were classified have no `permanent`: say nothing then.
+    if (failure.permanent !== undefined) lines.push(['dead-lettered', deadLetteredBecause(failure)]);
     lines.push(
-      ['failed attempts', String(failure.attempts ?? '-')],
       ['first failure', failure.firstFailureAt ?? '-'],
       ['last failure', failure.lastFailureAt ?? '-'],
       ['last error', `${failure.errorType ?? 'Error'}: ${failure.errorMessage ?? ''}`],
     );
   }
+  if (letter.subjectErased !== null) {
+    const { erasedAt, erasureEventId } = letter.subjectErased;
+    lines.push([
+      'data subject',
+      `erased at ${erasedAt} by event ${erasureEventId || '-'}; a redrive will skip its personal-data effect (recorded as skipped)`,
+    ]);
+  }
   const header = `event ${letter.eventId ?? '(body is not an envelope)'}  ${letter.eventType ?? ''}`.trimEnd();
   return `${printable(header)}\n${lines.map(([label, value]) => `  ${label.padEnd(15)}  ${printable(value)}`).join('\n')}\n`;
+};
+
+/** How the failure record says the message reached the DLQ. */
+const deadLetteredBecause = ({ permanent, attempts }: FailureRecordView): string => {
+  if (permanent === true) return 'permanent: sent to the DLQ at once';
+  // `attempts` is the receive count of the last failed delivery: one try, then the retries.
+  const retries = attempts === undefined ? undefined : Math.max(0, attempts - 1);
+  return `transient: retried ${retries === undefined ? '' : `${plural(retries, 'time')} `}until the retry budget ran out`;
 };

@@ -8,6 +8,12 @@
  *   (body and attributes) to the source queue, and only then delete it from the DLQ. A crash
  *   between the two steps leaves the message in both queues, never in neither; the consumer's
  *   idempotency absorbs the duplicate.
+ *
+ * Either way it tells how many of the messages concern a data subject the consumer has erased
+ * since (its tombstone is newer than the event): the consumer will skip their personal-data
+ * effects. It counts every message it moves itself, and samples the DLQ as `peek` does before a
+ * move task, which cannot be inspected. It only informs: such messages are moved all the same,
+ * and the consumer's skip is the guarantee.
  */
 import {
   DeleteMessageCommand,
@@ -19,12 +25,22 @@ import type { ListMessageMoveTasksResultEntry, SQSClient } from '@aws-sdk/client
 import { peekEnvelopeIdentity } from '#shared/envelope';
 import { findConsumer } from './consumers.ts';
 import type { Consumer } from './consumers.ts';
-import { HOLD_SECONDS, deadLetterQueue, queueArn, queueCounts, receiveDeadLetters, releaseDeadLetters } from './dead-letters.ts';
+import {
+  HOLD_SECONDS,
+  deadLetterQueue,
+  peekDeadLetters,
+  queueArn,
+  queueCounts,
+  receiveDeadLetters,
+  releaseDeadLetters,
+} from './dead-letters.ts';
 import type { DeadLetter, DeadLetterQueue } from './dead-letters.ts';
+import { DEFAULT_PEEK_LIMIT } from './dlq-peek.ts';
 import { CliError, ExitCode, RedriveIncompleteError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { createProgress } from './progress.ts';
 import type { Progress } from './progress.ts';
+import { getSubjectErasures } from './subject-erasures.ts';
 import { plural, printable } from './table.ts';
 import type { Target } from './target.ts';
 
@@ -59,6 +75,17 @@ export interface RedriveResult {
   readonly notFound: readonly string[];
   readonly taskStatus?: string;
   readonly failureReason?: string;
+  /** Messages concerning a data subject the consumer has erased since; null when the stack keeps no tombstones or they could not be read. */
+  readonly erasedSubjects: ErasedSubjectsCount | null;
+}
+
+export interface ErasedSubjectsCount {
+  /** Messages looked at: every one moved (send-then-delete), or those sampled before a message move task. */
+  readonly checked: number;
+  /** Of those, the ones whose data subject the consumer erased after the event: it will skip their personal-data effects. */
+  readonly count: number;
+  /** True when `checked` is a sample of a DLQ that held more: others may concern erased subjects too. */
+  readonly sample: boolean;
 }
 
 export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveOptions): Promise<ExitCode> => {
@@ -69,10 +96,14 @@ export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveO
   const depth = counts.visible + counts.inFlight;
   if (depth === 0) {
     io.stderr.write(`The ${consumer.name} DLQ is empty: nothing to redrive.\n`);
-    const nothing: RedriveResult = { consumer: consumer.name, method, moved: 0, failed: 0, notFound: options.eventIds };
+    const nothing: RedriveResult = { consumer: consumer.name, method, moved: 0, failed: 0, notFound: options.eventIds, erasedSubjects: null };
     // A bare "Moved 0" would only repeat the line above; scripts still get their JSON.
     return options.json || nothing.notFound.length > 0 ? report(io, options, nothing) : ExitCode.ok;
   }
+  // A move task cannot be inspected: sample before asking, so the answer can take it into account.
+  const sampled = method === 'message-move-task' ? await sampleErasedSubjects(target, consumer, depth, io) : null;
+  const sampleNote = sampled === null ? undefined : erasedSubjectsNote(sampled);
+  if (sampleNote !== undefined) io.stderr.write(`${sampleNote}\n`);
   const what = options.eventIds.length > 0 ? `${plural(options.eventIds.length, 'selected event')}` : `~${plural(depth, 'dead letter')}`;
   if (!options.yes && io.stdinIsTTY && !(await io.confirm(`Move ${what} from the ${consumer.name} DLQ back to its queue, where they will be processed again?`))) {
     io.stderr.write('Aborted: nothing moved.\n');
@@ -83,7 +114,7 @@ export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveO
   try {
     result =
       method === 'message-move-task'
-        ? await moveTaskRedrive(target.sqs, consumer, options, io, progress)
+        ? { ...(await moveTaskRedrive(target.sqs, consumer, options, io, progress)), erasedSubjects: sampled }
         : await sendThenDeleteRedrive(target, consumer, options, io, progress, depth);
   } finally {
     progress.finish();
@@ -94,6 +125,9 @@ export const dlqRedrive = async (target: Target, io: CliIo, options: DlqRedriveO
 const report = (io: CliIo, options: DlqRedriveOptions, result: RedriveResult): ExitCode => {
   if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout.write(`Moved ${plural(result.moved, 'message')} from the ${result.consumer} DLQ back to its queue; ${result.failed} failed.\n`);
+  // A move task's sample was reported before it started.
+  const note = result.method === 'send-then-delete' && result.erasedSubjects !== null ? erasedSubjectsNote(result.erasedSubjects) : undefined;
+  if (note !== undefined) io.stderr.write(`${note}\n`);
   if (result.notFound.length > 0) io.stderr.write(`Not in the DLQ: ${result.notFound.map(printable).join(', ')}\n`);
   if (result.failed > 0 || result.notFound.length > 0 || (result.taskStatus !== undefined && result.taskStatus !== 'COMPLETED')) {
     throw new RedriveIncompleteError(
@@ -105,13 +139,57 @@ const report = (io: CliIo, options: DlqRedriveOptions, result: RedriveResult): E
   return ExitCode.ok;
 };
 
+/** `3 of these messages concern data subjects erased since; …`, or undefined when none does. */
+const erasedSubjectsNote = ({ checked, count, sample }: ErasedSubjectsCount): string | undefined => {
+  if (count === 0) return undefined;
+  const concern = count === 1 ? 'concerns a data subject' : 'concern data subjects';
+  return sample
+    ? `${count} of ${checked} dead letters sampled ${concern} erased since, and others may too (a move task cannot be inspected); ` +
+        'the consumer will skip the personal-data effect of each such message (recorded as skipped).'
+    : `${count} of these messages ${concern} erased since; ` +
+        `the consumer will skip ${count === 1 ? 'its personal-data effect' : 'their personal-data effects'} (recorded as skipped).`;
+};
+
+/**
+ * Which of `letters` concern a data subject the consumer has erased since; undefined when the
+ * stack keeps no tombstones, or they could not be read (noted: the CLI only informs, so this never
+ * fails a redrive).
+ */
+const erasedAmong = async (target: Target, consumer: Consumer, letters: readonly DeadLetter[], io: CliIo): Promise<boolean[] | undefined> => {
+  try {
+    const erasures = await getSubjectErasures(target, consumer.name, letters.map((letter) => letter.body), io);
+    return erasures?.map((erasure) => erasure !== null);
+  } catch (error) {
+    io.stderr.write(
+      `Could not check the ${consumer.name} consumer's erasure tombstones (${(error as Error).message}); erased data subjects are not counted. ` +
+        `The consumer still skips their personal-data effects.\n`,
+    );
+    return undefined;
+  }
+};
+
+/** The dead letters `peek` would show, checked for erased subjects; null when not known. */
+const sampleErasedSubjects = async (target: Target, consumer: Consumer, depth: number, io: CliIo): Promise<ErasedSubjectsCount | null> => {
+  if (target.outputs.TombstoneTableName === undefined) return null;
+  let letters: DeadLetter[];
+  try {
+    letters = await peekDeadLetters(deadLetterQueue(target, consumer), DEFAULT_PEEK_LIMIT);
+  } catch (error) {
+    io.stderr.write(`Could not sample the ${consumer.name} DLQ for erased data subjects (${(error as Error).message}); the consumer still skips their personal-data effects.\n`);
+    return null;
+  }
+  const erased = await erasedAmong(target, consumer, letters, io);
+  if (erased === undefined) return null;
+  return { checked: letters.length, count: erased.filter(Boolean).length, sample: letters.length < depth };
+};
+
 const moveTaskRedrive = async (
   sqs: SQSClient,
   consumer: Consumer,
   options: DlqRedriveOptions,
   io: CliIo,
   progress: Progress,
-): Promise<RedriveResult> => {
+): Promise<Omit<RedriveResult, 'erasedSubjects'>> => {
   const [sourceArn, destinationArn] = await Promise.all([queueArn(sqs, consumer.dlqUrl), queueArn(sqs, consumer.queueUrl)]);
   const { TaskHandle } = await sqs.send(
     new StartMessageMoveTaskCommand({
@@ -182,6 +260,9 @@ const sendThenDeleteRedrive = async (
   let moved = 0;
   let failed = 0;
   let scanned = 0;
+  // Counted over every message moved; not at all when the stack keeps no tombstones or a lookup fails.
+  let countingErased = target.outputs.TombstoneTableName !== undefined;
+  let erasedCount = 0;
   try {
     while (selective ? found.size < wanted.size && scanned < depthAtStart : moved + failed < total) {
       // A batch is received only as fast as it can be sent, so its hold outlasts its turn.
@@ -190,6 +271,7 @@ const sendThenDeleteRedrive = async (
       const batch = await receiveDeadLetters(dlq, batchSize, hold);
       if (batch.length === 0) break;
       scanned += batch.length;
+      const chosen: DeadLetter[] = [];
       for (const letter of batch) {
         const eventId = peekEnvelopeIdentity(letter.body).eventId;
         if (selective && (eventId === undefined || !wanted.has(eventId))) {
@@ -197,9 +279,19 @@ const sendThenDeleteRedrive = async (
           continue;
         }
         if (eventId !== undefined) found.add(eventId);
+        chosen.push(letter);
+      }
+      // One lookup per batch, before its messages move (the batch's hold covers it).
+      const erased = countingErased && chosen.length > 0 ? await erasedAmong(target, consumer, chosen, io) : [];
+      if (erased === undefined) countingErased = false;
+      for (const [index, letter] of chosen.entries()) {
         await pace();
-        if (await moveOne(dlq, consumer, letter, io)) moved += 1;
-        else failed += 1;
+        if (await moveOne(dlq, consumer, letter, io)) {
+          moved += 1;
+          if (erased?.[index] === true) erasedCount += 1;
+        } else {
+          failed += 1;
+        }
         progress.update(moved + failed, total, failed);
       }
     }
@@ -212,6 +304,7 @@ const sendThenDeleteRedrive = async (
     moved,
     failed,
     notFound: [...wanted].filter((eventId) => !found.has(eventId)),
+    erasedSubjects: countingErased ? { checked: moved, count: erasedCount, sample: false } : null,
   };
 };
 

@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
+import type { BatchGetCommandInput, BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { CliIo } from '../../../lib/cli/io.ts';
 import type { Target } from '../../../lib/cli/target.ts';
 
@@ -20,6 +21,9 @@ export const OUTPUTS = {
   InventoryFunctionName: 'QueueflowSample-Inventory',
   FailureTableName: 'QueueflowSample-Failures',
 } as const;
+
+/** The outputs of a stack with an erasure event type, whose consumers may keep tombstones. */
+export const OUTPUTS_WITH_TOMBSTONES = { ...OUTPUTS, TombstoneTableName: 'QueueflowSample-Tombstones' } as const;
 
 export const arnOf = (url: string): string => `arn:aws:sqs:eu-west-1:123456789012:${url.split('/').pop()}`;
 
@@ -75,12 +79,26 @@ export interface DeadLetterFixture {
   readonly eventId?: string;
   readonly receiveCount?: number;
   readonly sentAt?: number;
+  /** The envelope's `time`; defaults to `sentAt`. */
+  readonly time?: number;
+  readonly eventType?: string;
+  /** The envelope's `datasubject` (personal data: never to be printed). */
+  readonly subject?: string;
   /** Overrides the envelope body entirely. */
   readonly body?: string;
 }
 
 /** A dead letter carrying an order envelope whose payload holds personal data. */
-export const deadLetter = ({ messageId, eventId, receiveCount = 6, sentAt = NOW - 3_600_000, body }: DeadLetterFixture): Message => ({
+export const deadLetter = ({
+  messageId,
+  eventId,
+  receiveCount = 6,
+  sentAt = NOW - 3_600_000,
+  time = sentAt,
+  eventType = 'order.placed',
+  subject,
+  body,
+}: DeadLetterFixture): Message => ({
   MessageId: messageId,
   ReceiptHandle: `receipt-${messageId}`,
   Body:
@@ -89,18 +107,35 @@ export const deadLetter = ({ messageId, eventId, receiveCount = 6, sentAt = NOW 
       specversion: '1.0',
       id: eventId,
       source: 'queueflow/orders',
-      type: 'order.placed',
-      time: new Date(sentAt).toISOString(),
+      type: eventType,
+      time: new Date(time).toISOString(),
       datacontenttype: 'application/json',
       correlationid: `corr-${eventId}`,
+      datasubject: subject,
       data: { orderId: 'o-1', customer: { email: 'secret.person@example.com' }, items: [{ sku: 'NOPE-1', quantity: 1 }] },
     }),
   Attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: String(sentAt) },
   MessageAttributes: {
-    eventType: { DataType: 'String', StringValue: 'order.placed' },
+    eventType: { DataType: 'String', StringValue: eventType },
     correlationId: { DataType: 'String', StringValue: `corr-${eventId}` },
   },
 });
+
+/**
+ * A BatchGetItem (document client) answered from `tables` (table name → items with `pk`), as
+ * DynamoDB does: only the items asked for, under their table; for `.callsFake(...)`.
+ */
+export const batchGetFrom =
+  (tables: Readonly<Record<string, readonly Record<string, unknown>[]>>) =>
+  (input: BatchGetCommandInput): BatchGetCommandOutput => ({
+    $metadata: {},
+    Responses: Object.fromEntries(
+      Object.entries(input.RequestItems ?? {}).map(([table, { Keys = [] }]) => [
+        table,
+        (tables[table] ?? []).filter((item) => Keys.some((key) => key.pk === item.pk)),
+      ]),
+    ),
+  });
 
 /** The SDK command names of the calls a mock received, in order. */
 export const commandNames = (calls: readonly { args: readonly unknown[] }[]): string[] =>

@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqPeek } from '../../../lib/cli/dlq-peek.ts';
 import { ExitCode, UnknownConsumerError } from '../../../lib/cli/errors.ts';
-import { NOW, OUTPUTS, deadLetter, fakeTarget, fakeTerminal } from './cli-fixtures.ts';
+import { NOW, OUTPUTS, OUTPUTS_WITH_TOMBSTONES, batchGetFrom, deadLetter, fakeTarget, fakeTerminal } from './cli-fixtures.ts';
 
 const sqs = mockClient(SQSClient);
 const documents = mockClient(DynamoDBDocumentClient);
@@ -74,8 +74,18 @@ describe('dlq peek', () => {
             firstFailureAt: failure.firstFailureAt,
             lastFailureAt: failure.lastFailureAt,
           },
+          subjectErased: null,
         },
-        { messageId: 'm-2', eventId: null, eventType: null, correlationId: null, receiveCount: 4, sentAt: new Date(NOW - 3_600_000).toISOString(), failure: null },
+        {
+          messageId: 'm-2',
+          eventId: null,
+          eventType: null,
+          correlationId: null,
+          receiveCount: 4,
+          sentAt: new Date(NOW - 3_600_000).toISOString(),
+          failure: null,
+          subjectErased: null,
+        },
       ],
     });
   });
@@ -181,5 +191,221 @@ describe('dlq peek', () => {
       UnknownConsumerError,
     );
     expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('dlq peek: how a dead letter got there', () => {
+  const record = (eventId: string, fields: Record<string, unknown>) => ({ ...failure, pk: `inventory#${eventId}`, eventId, ...fields });
+
+  beforeEach(() => {
+    sqs.reset();
+    documents.reset();
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          deadLetter({ messageId: 'm-1', eventId: 'e-permanent', sentAt: NOW - 3_000 }),
+          deadLetter({ messageId: 'm-2', eventId: 'e-transient', sentAt: NOW - 2_000 }),
+          deadLetter({ messageId: 'm-3', eventId: 'e-older-record', sentAt: NOW - 1_000 }),
+        ],
+      })
+      .resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0' } });
+    documents.on(BatchGetCommand).callsFake(
+      batchGetFrom({
+        [OUTPUTS.FailureTableName]: [
+          record('e-permanent', { permanent: true, attempts: 1 }),
+          record('e-transient', { permanent: false, attempts: 5 }),
+          // Written before failures were classified: no `permanent`.
+          record('e-older-record', { attempts: 5 }),
+        ],
+      }),
+    );
+  });
+
+  it('says whether each was sent to the DLQ at once as permanent, or retried until the budget ran out', async () => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget(), terminal.io, { consumer: 'inventory', limit: 10, json: false });
+
+    // Assess
+    const [permanent, transient, older] = terminal.stdout().split('\n\n');
+    expect(permanent).toContain('  failed attempts  1\n  dead-lettered    permanent: sent to the DLQ at once\n  first failure');
+    expect(transient).toContain('  failed attempts  5\n  dead-lettered    transient: retried 4 times until the retry budget ran out\n  first failure');
+    expect(older).not.toContain('dead-lettered');
+  });
+
+  it('gives the failure record\'s permanent flag in JSON', async () => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget(), terminal.io, { consumer: 'inventory', limit: 10, json: true });
+
+    // Assess
+    const letters = JSON.parse(terminal.stdout()).deadLetters as { failure: { permanent?: boolean } }[];
+    expect(letters.map((letter) => letter.failure.permanent)).toEqual([true, false, undefined]);
+  });
+});
+
+describe('dlq peek: erased data subjects', () => {
+  const TOMBSTONES = OUTPUTS_WITH_TOMBSTONES.TombstoneTableName;
+  /** Data subjects are personal data: none of these may appear in any output. */
+  const ERASED = 'cust-0451-erased';
+  const EXPIRED = 'cust-0452-expired';
+  const KEPT = 'cust-0453-never-erased';
+  const erasedAt = new Date(NOW - 1_800_000).toISOString();
+  const tombstone = (subject: string, fields: Record<string, unknown> = {}) => ({
+    pk: `email#${subject}`,
+    consumer: 'email',
+    subject,
+    erasedAt,
+    erasureEventId: 'e-erasure',
+    recordedAt: erasedAt,
+    expiration: Math.floor(NOW / 1000) + 86_400,
+    ...fields,
+  });
+  const letters = [
+    // Published an hour before the erasure: the consumer will skip it.
+    deadLetter({ messageId: 'm-before', eventId: 'e-before', sentAt: NOW - 3_600_000, subject: ERASED }),
+    // Published after the erasure: processed as usual.
+    deadLetter({ messageId: 'm-after', eventId: 'e-after', sentAt: NOW - 600_000, subject: ERASED }),
+    deadLetter({ messageId: 'm-expired', eventId: 'e-expired', sentAt: NOW - 3_500_000, subject: EXPIRED }),
+    deadLetter({ messageId: 'm-kept', eventId: 'e-kept', sentAt: NOW - 3_400_000, subject: KEPT }),
+    deadLetter({ messageId: 'm-none', eventId: 'e-none', sentAt: NOW - 3_300_000 }),
+  ];
+  const tables = {
+    [OUTPUTS.FailureTableName]: [],
+    [TOMBSTONES]: [tombstone(ERASED), tombstone(EXPIRED, { expiration: Math.floor(NOW / 1000) - 1 })],
+  };
+
+  beforeEach(() => {
+    sqs.reset();
+    documents.reset();
+    sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: letters }).resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '5', ApproximateNumberOfMessagesNotVisible: '0' } });
+    documents.on(BatchGetCommand).callsFake(batchGetFrom(tables));
+  });
+
+  const tombstoneReads = () =>
+    documents.commandCalls(BatchGetCommand).filter((call) => call.args[0].input.RequestItems?.[TOMBSTONES] !== undefined);
+
+  it('reads the consumer\'s tombstones of the letters\' subjects in one BatchGetItem', async () => {
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS_WITH_TOMBSTONES), fakeTerminal().io, { consumer: 'email', limit: 10, json: true });
+
+    // Assess
+    expect(tombstoneReads().map((call) => call.args[0].input)).toEqual([
+      { RequestItems: { [TOMBSTONES]: { Keys: [{ pk: `email#${ERASED}` }, { pk: `email#${EXPIRED}` }, { pk: `email#${KEPT}` }] } } },
+    ]);
+  });
+
+  it('marks only a letter from before a live erasure of its subject, with when and by which event', async () => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS_WITH_TOMBSTONES), terminal.io, { consumer: 'email', limit: 10, json: true });
+
+    // Assess
+    const peeked = JSON.parse(terminal.stdout()).deadLetters as { eventId: string; subjectErased: unknown }[];
+    expect(Object.fromEntries(peeked.map((letter) => [letter.eventId, letter.subjectErased]))).toEqual({
+      'e-before': { erasedAt, erasureEventId: 'e-erasure' },
+      'e-after': null,
+      'e-expired': null,
+      'e-kept': null,
+      'e-none': null,
+    });
+  });
+
+  it('says the subject was erased, and that a redrive skips the effect, without naming the subject', async () => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS_WITH_TOMBSTONES), terminal.io, { consumer: 'email', limit: 10, json: false });
+
+    // Assess
+    const [before, ...others] = terminal.stdout().split('\n\n');
+    expect(before).toMatch(/^event e-before {2}order\.placed\n/);
+    expect(before).toContain(
+      `  data subject     erased at ${erasedAt} by event e-erasure; a redrive will skip its personal-data effect (recorded as skipped)`,
+    );
+    for (const other of others) expect(other).not.toContain('data subject');
+  });
+
+  it.each([true, false])('never prints a data subject (json: %s)', async (json) => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS_WITH_TOMBSTONES), terminal.io, { consumer: 'email', limit: 10, json });
+
+    // Assess
+    const output = terminal.stdout() + terminal.stderr();
+    for (const subject of [ERASED, EXPIRED, KEPT]) expect(output).not.toContain(subject);
+    expect(output).not.toContain('secret.person@example.com');
+  });
+
+  it('does not mark the erasure event itself, which the consumer processes again', async () => {
+    // Prepare
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [deadLetter({ messageId: 'm-erasure', eventId: 'e-erasure', eventType: 'user.erasure_requested', time: Date.parse(erasedAt), subject: ERASED })],
+      })
+      .resolves({});
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS_WITH_TOMBSTONES), terminal.io, { consumer: 'email', limit: 10, json: true });
+
+    // Assess
+    expect(JSON.parse(terminal.stdout()).deadLetters[0].subjectErased).toBeNull();
+  });
+
+  it('counts an event from the very time of the erasure as erased', async () => {
+    // Prepare
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetter({ messageId: 'm-tie', eventId: 'e-tie', time: Date.parse(erasedAt), subject: ERASED })] })
+      .resolves({});
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS_WITH_TOMBSTONES), terminal.io, { consumer: 'email', limit: 10, json: true });
+
+    // Assess
+    expect(JSON.parse(terminal.stdout()).deadLetters[0].subjectErased).toEqual({ erasedAt, erasureEventId: 'e-erasure' });
+  });
+
+  it('reads no tombstones when the stack has no TombstoneTableName output', async () => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS), terminal.io, { consumer: 'email', limit: 10, json: true });
+
+    // Assess
+    expect(tombstoneReads()).toHaveLength(0);
+    expect(documents.commandCalls(BatchGetCommand)).toHaveLength(1);
+    const peeked = JSON.parse(terminal.stdout()).deadLetters as { subjectErased: unknown }[];
+    expect(peeked.map((letter) => letter.subjectErased)).toEqual([null, null, null, null, null]);
+    expect(terminal.stderr()).not.toContain('Tombstone');
+  });
+
+  it('reads no tombstones when no letter names a data subject', async () => {
+    // Prepare
+    sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [deadLetter({ messageId: 'm-none', eventId: 'e-none' })] }).resolves({});
+
+    // Act
+    await dlqPeek(fakeTarget('aws', OUTPUTS_WITH_TOMBSTONES), fakeTerminal().io, { consumer: 'email', limit: 10, json: true });
+
+    // Assess
+    expect(tombstoneReads()).toHaveLength(0);
   });
 });

@@ -8,14 +8,16 @@ import {
   SendMessageCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqRedrive } from '../../../lib/cli/dlq-redrive.ts';
 import type { DlqRedriveOptions } from '../../../lib/cli/dlq-redrive.ts';
 import { ExitCode, RedriveIncompleteError } from '../../../lib/cli/errors.ts';
-import { OUTPUTS, arnOf, commandNames, deadLetter, fakeTarget, fakeTerminal } from './cli-fixtures.ts';
+import { NOW, OUTPUTS, OUTPUTS_WITH_TOMBSTONES, arnOf, batchGetFrom, commandNames, deadLetter, fakeTarget, fakeTerminal } from './cli-fixtures.ts';
 
 const sqs = mockClient(SQSClient);
+const documents = mockClient(DynamoDBDocumentClient);
 
 const options = (overrides: Partial<DlqRedriveOptions> = {}): DlqRedriveOptions => ({
   consumer: 'inventory',
@@ -32,6 +34,7 @@ const dlqDepth = (visible: number) =>
 
 beforeEach(() => {
   sqs.reset();
+  documents.reset();
   dlqDepth(3);
   for (const url of [OUTPUTS.InventoryDlqUrl, OUTPUTS.InventoryQueueUrl]) {
     sqs.on(GetQueueAttributesCommand, { QueueUrl: url, AttributeNames: ['QueueArn'] }).resolves({ Attributes: { QueueArn: arnOf(url) } });
@@ -273,5 +276,276 @@ describe('dlq redrive locally (send, then delete)', () => {
 
     // Assess
     expect(terminal.stderr()).toContain(`\r[${'#'.repeat(30)}] 100% moved 3/3`);
+  });
+});
+
+describe('dlq redrive: erased data subjects', () => {
+  const TOMBSTONES = OUTPUTS_WITH_TOMBSTONES.TombstoneTableName;
+  /** Data subjects are personal data: none of these may appear in any output. */
+  const ERASED = 'cust-0451-erased';
+  const ALSO_ERASED = 'cust-0454-erased-too';
+  const EXPIRED = 'cust-0452-expired';
+  const erasedAt = new Date(NOW - 1_800_000).toISOString();
+  const tombstone = (subject: string, expiration = Math.floor(NOW / 1000) + 86_400) => ({
+    pk: `inventory#${subject}`,
+    consumer: 'inventory',
+    subject,
+    erasedAt,
+    erasureEventId: 'e-erasure',
+    recordedAt: erasedAt,
+    expiration,
+  });
+  const before = NOW - 3_600_000;
+  const letters = {
+    erased: deadLetter({ messageId: 'm-1', eventId: 'e-1', sentAt: before, subject: ERASED }),
+    newer: deadLetter({ messageId: 'm-2', eventId: 'e-2', sentAt: NOW - 600_000, subject: ERASED }),
+    expired: deadLetter({ messageId: 'm-3', eventId: 'e-3', sentAt: before, subject: EXPIRED }),
+    alsoErased: deadLetter({ messageId: 'm-4', eventId: 'e-4', sentAt: before, subject: ALSO_ERASED }),
+    noSubject: deadLetter({ messageId: 'm-5', eventId: 'e-5', sentAt: before }),
+  };
+  const target = (kind: 'aws' | 'local') => fakeTarget(kind, OUTPUTS_WITH_TOMBSTONES);
+  const tombstoneReads = () => documents.commandCalls(BatchGetCommand).filter((call) => call.args[0].input.RequestItems?.[TOMBSTONES] !== undefined);
+  const printed = (terminal: ReturnType<typeof fakeTerminal>) => terminal.stdout() + terminal.stderr();
+
+  beforeEach(() => {
+    documents.on(BatchGetCommand).callsFake(
+      batchGetFrom({ [TOMBSTONES]: [tombstone(ERASED), tombstone(ALSO_ERASED), tombstone(EXPIRED, Math.floor(NOW / 1000) - 1)] }),
+    );
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'new' });
+    sqs.on(DeleteMessageCommand).resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+
+  describe('moving the messages itself', () => {
+    beforeEach(() => {
+      dlqDepth(5);
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [letters.erased, letters.newer, letters.expired] })
+        .resolvesOnce({ Messages: [letters.alsoErased, letters.noSubject] })
+        .resolves({});
+    });
+
+    it('counts the moved messages from before an erasure of their subject, and still moves every one', async () => {
+      // Prepare
+      const terminal = fakeTerminal();
+
+      // Act
+      const code = await dlqRedrive(target('local'), terminal.io, options());
+
+      // Assess
+      expect(code).toBe(ExitCode.ok);
+      expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(5);
+      expect(terminal.stdout()).toBe('Moved 5 messages from the inventory DLQ back to its queue; 0 failed.\n');
+      expect(terminal.stderr()).toContain(
+        '2 of these messages concern data subjects erased since; the consumer will skip their personal-data effects (recorded as skipped).\n',
+      );
+    });
+
+    it('looks the tombstones up once per batch, before moving it', async () => {
+      // Act
+      await dlqRedrive(target('local'), fakeTerminal().io, options());
+
+      // Assess
+      expect(tombstoneReads().map((call) => call.args[0].input.RequestItems?.[TOMBSTONES]?.Keys)).toEqual([
+        [{ pk: `inventory#${ERASED}` }, { pk: `inventory#${EXPIRED}` }],
+        [{ pk: `inventory#${ALSO_ERASED}` }],
+      ]);
+      const [firstBatchRead, secondBatchRead] = tombstoneReads();
+      const sends = sqs.commandCalls(SendMessageCommand);
+      expect(firstBatchRead!.calledBefore(sends[0]!)).toBe(true);
+      expect(secondBatchRead!.calledBefore(sends[3]!)).toBe(true);
+      expect(secondBatchRead!.calledAfter(sends[2]!)).toBe(true);
+    });
+
+    it('gives the count in JSON', async () => {
+      // Prepare
+      const terminal = fakeTerminal();
+
+      // Act
+      await dlqRedrive(target('local'), terminal.io, options({ json: true }));
+
+      // Assess
+      expect(JSON.parse(terminal.stdout())).toMatchObject({ moved: 5, erasedSubjects: { checked: 5, count: 2, sample: false } });
+    });
+
+    it('counts only the selected events on an --event-id redrive', async () => {
+      // Prepare
+      const terminal = fakeTerminal();
+
+      // Act
+      await dlqRedrive(target('aws'), terminal.io, options({ eventIds: ['e-1', 'e-2'], json: true }));
+
+      // Assess
+      expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+      expect(JSON.parse(terminal.stdout())).toMatchObject({ moved: 2, erasedSubjects: { checked: 2, count: 1, sample: false } });
+      expect(terminal.stderr()).toContain(
+        '1 of these messages concerns a data subject erased since; the consumer will skip its personal-data effect (recorded as skipped).\n',
+      );
+    });
+
+    it('says nothing of erasure when no moved message concerns an erased subject', async () => {
+      // Prepare
+      sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [letters.newer, letters.expired, letters.noSubject] }).resolves({});
+      dlqDepth(3);
+      const terminal = fakeTerminal();
+
+      // Act
+      await dlqRedrive(target('local'), terminal.io, options());
+
+      // Assess
+      expect(terminal.stderr()).not.toContain('erased');
+    });
+
+    it('moves everything, and says it could not count, when the tombstones cannot be read', async () => {
+      // Prepare
+      documents.on(BatchGetCommand).rejects(Object.assign(new Error('not authorized to perform dynamodb:BatchGetItem'), { name: 'AccessDeniedException' }));
+      const terminal = fakeTerminal();
+
+      // Act
+      const code = await dlqRedrive(target('local'), terminal.io, options({ json: true }));
+
+      // Assess
+      expect(code).toBe(ExitCode.ok);
+      expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(5);
+      expect(tombstoneReads()).toHaveLength(1);
+      expect(JSON.parse(terminal.stdout())).toMatchObject({ moved: 5, erasedSubjects: null });
+      expect(terminal.stderr()).toContain(
+        "Could not check the inventory consumer's erasure tombstones (not authorized to perform dynamodb:BatchGetItem); erased data subjects are not counted.",
+      );
+    });
+
+    it('reads no tombstones when the stack has no TombstoneTableName output', async () => {
+      // Prepare
+      const terminal = fakeTerminal();
+
+      // Act
+      await dlqRedrive(fakeTarget('local'), terminal.io, options({ json: true }));
+
+      // Assess
+      expect(documents.calls()).toHaveLength(0);
+      expect(JSON.parse(terminal.stdout())).toMatchObject({ moved: 5, erasedSubjects: null });
+    });
+
+    it('never prints a data subject', async () => {
+      // Prepare
+      const text = fakeTerminal();
+      const json = fakeTerminal();
+
+      // Act
+      await dlqRedrive(target('local'), text.io, options());
+      sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: Object.values(letters) }).resolves({});
+      await dlqRedrive(target('local'), json.io, options({ json: true }));
+
+      // Assess
+      for (const subject of [ERASED, ALSO_ERASED, EXPIRED]) {
+        expect(printed(text)).not.toContain(subject);
+        expect(printed(json)).not.toContain(subject);
+      }
+    });
+  });
+
+  describe('with a message move task', () => {
+    beforeEach(() => {
+      sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+      sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 5, ApproximateNumberOfMessagesToMove: 5 }] });
+    });
+
+    it('samples the DLQ as peek does, releases the sample, and reports before starting the task', async () => {
+      // Prepare
+      dlqDepth(2);
+      sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [letters.erased, letters.alsoErased] }).resolves({});
+      const terminal = fakeTerminal();
+
+      // Act
+      const code = await dlqRedrive(target('aws'), terminal.io, options({ pollIntervalMs: 1, json: true }));
+
+      // Assess
+      expect(code).toBe(ExitCode.ok);
+      expect(sqs.commandCalls(ReceiveMessageCommand)[0]!.args[0].input).toMatchObject({ MaxNumberOfMessages: 10, VisibilityTimeout: 30 });
+      const released = sqs.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+      expect(released.map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])).toEqual([
+        ['receipt-m-1', 0],
+        ['receipt-m-4', 0],
+      ]);
+      const note =
+        '2 of these messages concern data subjects erased since; the consumer will skip their personal-data effects (recorded as skipped).\n';
+      expect(terminal.stderr().indexOf(note)).toBeGreaterThanOrEqual(0);
+      expect(terminal.stderr().indexOf(note)).toBeLessThan(terminal.stderr().indexOf('Started message move task'));
+      expect(JSON.parse(terminal.stdout())).toMatchObject({ method: 'message-move-task', erasedSubjects: { checked: 2, count: 2, sample: false } });
+    });
+
+    it('says when the sample is only part of the DLQ', async () => {
+      // Prepare
+      dlqDepth(40);
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [letters.erased, letters.newer, letters.expired, letters.noSubject] })
+        .resolvesOnce({ Messages: Array.from({ length: 6 }, (_, index) => deadLetter({ messageId: `m-x${index}`, eventId: `e-x${index}` })) })
+        .resolves({});
+      const terminal = fakeTerminal();
+
+      // Act
+      await dlqRedrive(target('aws'), terminal.io, options({ pollIntervalMs: 1, json: true }));
+
+      // Assess
+      expect(JSON.parse(terminal.stdout())).toMatchObject({ erasedSubjects: { checked: 10, count: 1, sample: true } });
+      expect(terminal.stderr()).toContain(
+        '1 of 10 dead letters sampled concerns a data subject erased since, and others may too (a move task cannot be inspected); ' +
+          'the consumer will skip the personal-data effect of each such message (recorded as skipped).\n',
+      );
+    });
+
+    it('asks after telling, on a terminal', async () => {
+      // Prepare
+      dlqDepth(1);
+      sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [letters.erased] }).resolves({});
+      const terminal = fakeTerminal({ tty: true, answers: [false] });
+
+      // Act
+      const code = await dlqRedrive(target('aws'), terminal.io, options({ yes: false }));
+
+      // Assess
+      expect(code).toBe(ExitCode.failed);
+      expect(terminal.stderr()).toContain('1 of these messages concerns a data subject erased since');
+      expect(terminal.questions).toHaveLength(1);
+      expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    });
+
+    it('does not sample when the stack has no TombstoneTableName output', async () => {
+      // Act
+      await dlqRedrive(fakeTarget('aws'), fakeTerminal().io, options({ pollIntervalMs: 1 }));
+
+      // Assess
+      expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
+      expect(documents.calls()).toHaveLength(0);
+    });
+
+    it('starts the task all the same when the sample cannot be taken', async () => {
+      // Prepare
+      sqs.on(ReceiveMessageCommand).rejects(new Error('not authorized to perform sqs:ReceiveMessage'));
+      const terminal = fakeTerminal();
+
+      // Act
+      const code = await dlqRedrive(target('aws'), terminal.io, options({ pollIntervalMs: 1, json: true }));
+
+      // Assess
+      expect(code).toBe(ExitCode.ok);
+      expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(1);
+      expect(JSON.parse(terminal.stdout())).toMatchObject({ erasedSubjects: null });
+      expect(terminal.stderr()).toContain('Could not sample the inventory DLQ for erased data subjects (not authorized to perform sqs:ReceiveMessage)');
+    });
+
+    it('never prints a data subject', async () => {
+      // Prepare
+      sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: Object.values(letters) }).resolves({});
+      const terminal = fakeTerminal();
+
+      // Act
+      await dlqRedrive(target('aws'), terminal.io, options({ pollIntervalMs: 1, json: true }));
+
+      // Assess
+      for (const subject of [ERASED, ALSO_ERASED, EXPIRED]) expect(printed(terminal)).not.toContain(subject);
+    });
   });
 });
