@@ -14,6 +14,7 @@ import { markdownTable } from './lib/summary.ts';
 
 const USAGE = `Usage: npm run chaos -- [--events N] [--rate R] [--concurrency C] [--seed S]
   [--transient 0.2] [--crash 0.05] [--duplicate 0.1] [--no-kill] [--timeout-minutes M]
+  [--outage-seconds 600] [--outage-after 0.6] [--race-pairs 20]   the ledger table's outage (0 seconds: none)
   [--runtime-log FILE]   write the runtime's output (function logs, REPORT and ERROR lines) to FILE`;
 
 /** The defaults of the issue: 20 % transient failures, 5 % crashes after the effect, 10 % duplicates. */
@@ -48,8 +49,16 @@ export const printChaosReport = (report: ChaosReport, faults: FaultSettings): vo
     ['effects found', String(report.effectsFound)],
     ['repeats absorbed by the effect\'s idempotency key (deliveries > 1)', `${report.repeatsAbsorbed} (max deliveries ${report.maxDeliveries})`],
     ['missing', String(report.missing)],
-    ['dead-lettered: poison in the inventory DLQ', String(report.deadLettered.poison)],
-    ['dead-lettered by injected faults (redriven)', `${report.deadLettered.byInjectedFaults} in ${report.deadLettered.redriveRounds} round(s)`],
+    ['dead-lettered: poison in the inventory DLQ (permanent, at once)', String(report.deadLettered.poison)],
+    ['dead-lettered: anything else (a transient failure parked)', String(report.deadLettered.parked)],
+    [
+      'downstream outage (ledger table down)',
+      report.scenarios.outageSeconds === 0 ? 'none' : `${report.scenarios.outageSeconds} s, ${report.scenarios.refusedDuringOutage} requests refused`,
+    ],
+    ['orders overtaken in retry by their customer\'s erasure', String(report.scenarios.raceOrders)],
+    ['events under one reused Idempotency-Key', String(report.scenarios.keyReuseEvents)],
+    ['orders redriven after their customer\'s erasure (flagged by dlq peek)', `${report.scenarios.redrivenAfterErasure} (${report.scenarios.peekFlaggedErased} of ${2 * report.scenarios.redrivenAfterErasure} letters)`],
+    ['personal-data effects skipped (subject erased)', String(report.scenarios.skippedEffects)],
     ['published, never acknowledged (kill -9)', String(report.unacknowledgedEvents)],
     ['orders with effects under two event ids', String(report.ordersWithTwoEvents)],
     ['kill -9 at accepted', report.killedAtAccepted === undefined ? 'no kill' : `${report.killedAtAccepted} (restart ${report.restartMs} ms)`],
@@ -89,7 +98,11 @@ async function main(): Promise<number> {
         crash: { type: 'string', default: String(DEFAULT_FAULTS.crashAfterEffectRate) },
         duplicate: { type: 'string', default: String(DEFAULT_FAULTS.duplicateDeliveryRate) },
         kill: { type: 'boolean', default: true },
-        'timeout-minutes': { type: 'string', default: '15' },
+        // The outage (10 minutes by default) and the backoff that follows it must fit in.
+        'timeout-minutes': { type: 'string', default: '25' },
+        'outage-seconds': { type: 'string', default: '600' },
+        'outage-after': { type: 'string', default: '0.6' },
+        'race-pairs': { type: 'string', default: '20' },
         'runtime-log': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -129,6 +142,14 @@ async function main(): Promise<number> {
       ratePerSecond: positive('rate', values.rate, false),
       concurrency: positive('concurrency', values.concurrency, true),
       killAfterShare: values.kill ? 0.5 : undefined,
+      outage:
+        Number(values['outage-seconds']) === 0
+          ? undefined
+          : {
+              seconds: positive('outage-seconds', values['outage-seconds'], true),
+              afterShare: rateOf('outage-after', values['outage-after']),
+              racePairs: positive('race-pairs', values['race-pairs'], true),
+            },
       quiescenceTimeoutMs: positive('timeout-minutes', values['timeout-minutes'], false) * 60_000,
       log,
       runId: `r${Date.now().toString(36)}`,

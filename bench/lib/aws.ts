@@ -110,7 +110,7 @@ export const queueAttribute = async (sqs: SQSClient, queueUrl: string, name: Que
   return Attributes?.[name];
 };
 
-/** A ledger item: one performed effect (keyed `<consumer>#<eventId>#<effect>`). */
+/** A ledger item: one effect, performed or skipped (keyed `<consumer>#<eventId>#<effect>`). */
 export interface Effect {
   readonly consumer: string;
   readonly eventId: string;
@@ -121,6 +121,8 @@ export interface Effect {
   readonly deliveries: number;
   /** The order or user the effect concerns (`orderId` or `userId`). */
   readonly subject: string;
+  /** `skipped` when the consumer did not perform it because its data subject was erased after the event. */
+  readonly status: 'performed' | 'skipped';
 }
 
 const text = (value: AttributeValue | undefined): string => value?.S ?? '';
@@ -139,6 +141,7 @@ export const scanLedger = async (dynamodb: DynamoDBClient, tableName: string): P
         atMs: Date.parse(text(item.at)),
         deliveries: Number(item.deliveries?.N ?? 0),
         subject: text(item.orderId ?? item.userId),
+        status: text(item.status) === 'skipped' ? 'skipped' : 'performed',
       });
     }
     startKey = page.LastEvaluatedKey;

@@ -1,36 +1,44 @@
 /**
  * The chaos run: events through a local runtime that injects faults (transient failures, crashes
  * after the effect, duplicate deliveries), with one kill -9 of the whole runtime mid-run and a
- * restart on the same data folder; then the invariants are checked against the ledger and DLQs.
+ * restart on the same data folder, a downstream outage (the ledger table refuses every request
+ * for minutes), and the scenarios of bench/lib/chaos-scenarios.ts (an erasure overtaking orders in
+ * retry, one Idempotency-Key reused across resources and after expiry, a redrive after an
+ * erasure); then the invariants are checked against the ledger and the DLQs.
  *
- * Invariants (issue "Measure it"), with no exception for the kill:
+ * Invariants, with no exception for the kill or the outage:
  * - every accepted event has exactly one ledger item per subscribed consumer, and none for a
- *   consumer not subscribed to its type (a poison order: email and SMS, not inventory);
- * - every poison event (an order with an unknown SKU) sits in the inventory DLQ and in no other;
- * - nothing accepted is missing, and no order or user has effects under two event ids.
+ *   consumer not subscribed to its type (a poison order: email and SMS, not inventory), each
+ *   performed, except the personal-data effects of an order whose customer was erased after it,
+ *   which are recorded as skipped;
+ * - every poison event (an order with an unknown SKU, a permanent failure) sits in the inventory
+ *   DLQ and in no other, and nothing else sits in any DLQ: a transient failure (an injected fault,
+ *   the outage) is retried within the consumer's retry budget (an hour by default), never parked;
+ * - nothing accepted is missing, no order or user has effects under two event ids, and one
+ *   Idempotency-Key never gives two different requests one event id.
  *
  * An invocation killed after its effect but before its idempotency record was COMPLETED is
  * redelivered and attempts the effect again; the ledger's key (the effect's idempotency key)
  * absorbs that, so it is reported as a count (`repeatsAbsorbed`, items with `deliveries` > 1),
  * not a violation.
- *
- * Dead letters caused by the injected faults. A fault fails a whole invocation, and a message
- * whose invocations fail `maxReceiveCount` (5) times in a row goes to the DLQ — exactly what SQS
- * does in production. With 25 % of invocations failing that is about 0.25⁵ ≈ 0.1 % of the
- * messages: not lost, parked. The run treats them as an operator would: it checks that the
- * handler itself never rejected them (no failure record other than an idempotency in-progress
- * collision, which the kill and duplicate deliveries cause), redrives exactly those with the DLQ
- * CLI, waits again, and only then checks the invariants — so "nothing missing" holds only if the
- * DLQ really held what was missing, and "exactly once" holds across the redrive too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { dlqPeek } from '../../lib/cli/dlq-peek.ts';
 import { dlqRedrive } from '../../lib/cli/dlq-redrive.ts';
 import { peekDeadLetters } from '../../lib/cli/dead-letters.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import type { Target } from '../../lib/cli/target.ts';
 import { peekEnvelopeIdentity } from '#shared/envelope';
 import { clientsFor, consumerQueues, scanLedger, waitForEmptyQueues, type Clients, type ConsumerQueues, type Effect } from './aws.ts';
+import {
+  refusedByOutage,
+  reuseOneKey,
+  seedDeadLettersThenErase,
+  sendErasureRace,
+  startOutage,
+  type OutageWindow,
+  type ScenarioEvent,
+} from './chaos-scenarios.ts';
 import { RequestFailedError, jsonOf, sendRaw } from './http.ts';
 
 /** What the run needs from a running local runtime (the bench launcher and the test harness both fit). */
@@ -59,6 +67,16 @@ export interface ChaosOptions {
   readonly erasureEvery?: number;
   /** Kill -9 the runtime once this share of the events is accepted; undefined: no kill. @default 0.5 */
   readonly killAfterShare?: number;
+  /**
+   * A downstream outage: once this share of the events is accepted, the ledger table refuses every
+   * request for `seconds`; right after it starts, `racePairs` orders are placed and their
+   * customers' erasures requested. Undefined: no outage.
+   */
+  readonly outage?: { readonly afterShare: number; readonly seconds: number; readonly racePairs: number };
+  /** Reuse one Idempotency-Key across resources and after its records are gone. @default true */
+  readonly keyReuse?: boolean;
+  /** Orders put into the email and SMS DLQs, then their customers erased, then redriven. @default 3 */
+  readonly deadLettersAfterErasure?: number;
   /** Bound on each wait for the queues to empty. */
   readonly quiescenceTimeoutMs: number;
   /** Progress lines. */
@@ -72,6 +90,8 @@ type EventKind = 'order' | 'poison' | 'erasure';
 /** Valid by the schema, unknown to the inventory catalog: fails in the inventory consumer only. */
 const POISON_SKU = 'UNKNOWN-SKU';
 
+const CONSUMERS = ['email', 'sms', 'inventory'] as const;
+
 /** Effects each kind of event must produce, by consumer. */
 const EXPECTED: Record<EventKind, readonly string[]> = {
   order: ['email', 'sms', 'inventory'],
@@ -79,16 +99,26 @@ const EXPECTED: Record<EventKind, readonly string[]> = {
   erasure: ['email', 'sms'],
 };
 
-/** Failure records a valid event may legitimately leave: a redelivery met the record still in progress. */
-const TOLERATED_HANDLER_ERRORS = new Set(['IdempotencyAlreadyInProgressError']);
-
 export interface DeadLetterCounts {
   /** Accepted poison events in the inventory DLQ: expected. */
   readonly poison: number;
-  /** Parked by the injected faults (maxReceiveCount consecutive failed invocations), then redriven. */
-  readonly byInjectedFaults: number;
-  /** Redrive rounds it took until no fault-parked message was left. */
-  readonly redriveRounds: number;
+  /** Any other dead letter (of an accepted event): each one is a violation. */
+  readonly parked: number;
+}
+
+export interface ScenarioCounts {
+  /** Seconds the ledger table was down, and the requests it refused meanwhile. */
+  readonly outageSeconds: number;
+  readonly refusedDuringOutage: number;
+  /** Orders whose customer's erasure overtook them in retry, and how many of their notifications were skipped. */
+  readonly raceOrders: number;
+  /** Events of the key-reuse scenario (three different requests under one key). */
+  readonly keyReuseEvents: number;
+  /** Orders redriven from the DLQs after their customer's erasure, and those `dlq peek` flagged as erased. */
+  readonly redrivenAfterErasure: number;
+  readonly peekFlaggedErased: number;
+  /** Ledger items recorded as skipped because the subject was erased: 2 per race order and per redriven order. */
+  readonly skippedEffects: number;
 }
 
 export interface ChaosReport {
@@ -111,6 +141,7 @@ export interface ChaosReport {
   readonly missing: number;
   /** Dead letters of accepted events (those of never-acknowledged events are left out). */
   readonly deadLettered: DeadLetterCounts;
+  readonly scenarios: ScenarioCounts;
   /**
    * Event ids with effects that no 202 ever named. The event id derives from the Idempotency-Key,
    * so a retry after the runtime died between publish and answer names the same event: 0 expected.
@@ -188,9 +219,16 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   const sendStarted = Date.now();
   let nextStart = performance.now();
 
+  const ledgerTable = target.state.outputs.LedgerTableName!;
+  let outage: OutageWindow | undefined;
+  let outageSeconds = 0;
+  let refusedBeforeRestart = 0;
+  let scenarioEvents: Promise<ScenarioEvent[]> = Promise.resolve([]);
+
   const killAndRestart = async () => {
     killedAtAccepted = accepted.size;
     options.log(`kill -9 the runtime at ${accepted.size} accepted events`);
+    if (outage !== undefined) refusedBeforeRestart += await refusedByOutage(target.state.endpoint, ledgerTable).catch(() => 0);
     await target.kill9();
     const started = Date.now();
     target = await target.restart();
@@ -199,6 +237,17 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
     clients.dynamodb.destroy();
     clients = clientsFor(target.state);
     options.log(`restarted on the same data folder in ${restartMs} ms`);
+    // An outage lives in the runtime's memory: a restart ends it, so the rest of it is started again.
+    if (outage !== undefined && outage.endsAt > Date.now()) {
+      await startOutage(target.state.endpoint, ledgerTable, (outage.endsAt - Date.now()) / 1000);
+    }
+  };
+
+  const beginOutage = async (seconds: number, racePairs: number) => {
+    outage = await startOutage(target.state.endpoint, ledgerTable, seconds);
+    outageSeconds = seconds;
+    options.log(`outage: the ledger table refuses every request for ${seconds} s; ${racePairs} order(s) overtaken by their customer's erasure`);
+    scenarioEvents = sendErasureRace(target.state, options.runId, racePairs, violations);
   };
 
   const attempt = async (event: PlannedEvent): Promise<'accepted' | 'retry' | 'rejected'> => {
@@ -252,68 +301,77 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
       if (killAt !== undefined && killedAtAccepted === undefined && accepted.size >= killAt && !restarting) {
         restarting = killAndRestart().finally(() => (restarting = undefined));
       }
+      const outageAt = options.outage === undefined ? undefined : Math.ceil(options.outage.afterShare * events.length);
+      if (outageAt !== undefined && outage === undefined && accepted.size >= outageAt && !restarting) {
+        outage = { table: ledgerTable, endsAt: Number.POSITIVE_INFINITY };
+        await beginOutage(options.outage!.seconds, options.outage!.racePairs);
+      }
       if ((events.length - outstanding) % 1_000 === 0) options.log(`${events.length - outstanding}/${events.length} events answered`);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   if (restarting) await restarting;
+  const scenario: ScenarioEvent[] = [...(await scenarioEvents)];
+  // After the main send, so deleting the producer's records races none of its retries' answers.
+  if (options.keyReuse ?? true) scenario.push(...(await reuseOneKey(target.state, clients, options.runId, violations)));
+  const seeded = await seedDeadLettersThenErase(target.state, clients, options.runId, options.deadLettersAfterErasure ?? 3, violations);
+  scenario.push(...seeded.events);
   const sendSeconds = (Date.now() - sendStarted) / 1000;
-  options.log(`sent: ${accepted.size} accepted in ${sendSeconds.toFixed(1)} s, ${retries} retries`);
+  options.log(`sent: ${accepted.size} accepted in ${sendSeconds.toFixed(1)} s, ${retries} retries; ${scenario.length} scenario events`);
 
-  // ---- wait, redrive what the faults parked, wait again
+  // ---- wait (through the outage and its retries), then redrive the dead letters of erased customers
   const drainStarted = Date.now();
   const byEventId = new Map(events.flatMap((event) => (accepted.has(event.index) ? [[accepted.get(event.index)!, event] as const] : [])));
-  let redriveRounds = 0;
-  let byInjectedFaults = 0;
-  let deadLetters: Map<string, Map<string, boolean>>;
-  for (;;) {
-    if (!(await waitForEmptyQueues(clients.sqs, queues, options.quiescenceTimeoutMs, options.log))) {
-      violations.push(`the queues did not empty within ${options.quiescenceTimeoutMs} ms`);
-    }
-    deadLetters = await readDeadLetters(clients, queues);
-    // Poison in the inventory DLQ is where it belongs; anything else there was parked by faults.
-    const parked = [...deadLetters].flatMap(([consumer, letters]) =>
-      [...letters].filter(([, poison]) => !(consumer === 'inventory' && poison)).map(([eventId]) => ({ consumer, eventId })),
-    );
-    if (parked.length === 0 || redriveRounds >= 3) break;
-    for (const { consumer, eventId } of parked) {
-      const errorType = await failureRecordType(clients, target.state.outputs.FailureTableName!, consumer, eventId);
-      if (errorType !== undefined && !TOLERATED_HANDLER_ERRORS.has(errorType)) {
-        violations.push(`${consumer} dead-lettered valid event ${eventId} after its own error ${errorType}`);
-      }
-    }
-    byInjectedFaults += parked.length;
-    redriveRounds += 1;
-    options.log(`redrive round ${redriveRounds}: ${parked.length} message(s) parked by injected faults go back to their queues`);
-    for (const consumer of new Set(parked.map((entry) => entry.consumer))) {
-      const eventIds = parked.filter((entry) => entry.consumer === consumer).map((entry) => entry.eventId);
-      const cliTarget = { ...localCliTarget(clients, target.state.outputs), description: 'chaos run' };
-      await dlqRedrive(cliTarget, quietIo(), { consumer, eventIds, yes: true, json: true, rate: 200 }).catch((error: unknown) => {
-        violations.push(`redrive of ${consumer} failed: ${(error as Error).message}`);
-      });
-    }
+  const scenarioById = new Map(scenario.map((event) => [event.eventId, event]));
+  if (!(await waitForEmptyQueues(clients.sqs, queues, options.quiescenceTimeoutMs, options.log))) {
+    violations.push(`the queues did not empty within ${options.quiescenceTimeoutMs} ms`);
   }
+  const refusedDuringOutage = outage === undefined ? 0 : refusedBeforeRestart + (await refusedByOutage(target.state.endpoint, ledgerTable));
+  const cliTarget: Target = { ...localCliTarget(clients, target.state.outputs), description: 'chaos run' };
+  let peekFlaggedErased = 0;
+  for (const consumer of seeded.consumers) {
+    peekFlaggedErased += await countErasedInPeek(cliTarget, consumer, new Set(seeded.events.map((event) => event.eventId)));
+    await dlqRedrive(cliTarget, quietIo(), { consumer, eventIds: [], yes: true, json: true, rate: 200 }).catch((error: unknown) => {
+      violations.push(`redrive of ${consumer} failed: ${(error as Error).message}`);
+    });
+  }
+  if (!(await waitForEmptyQueues(clients.sqs, queues, options.quiescenceTimeoutMs, options.log))) {
+    violations.push(`the queues did not empty within ${options.quiescenceTimeoutMs} ms after the redrive`);
+  }
+  const deadLetters = await readDeadLetters(clients, queues);
   const drainSeconds = (Date.now() - drainStarted) / 1000;
 
   // ---- check the invariants
   const effects = await scanLedger(clients.dynamodb, target.state.outputs.LedgerTableName!);
   const itemCounts = new Map<string, number>();
   for (const { eventId, consumer } of effects) itemCounts.set(`${eventId}|${consumer}`, (itemCounts.get(`${eventId}|${consumer}`) ?? 0) + 1);
-  const ourEffects = effects.filter((effect) => byEventId.has(effect.eventId));
+  const ourEffects = effects.filter((effect) => byEventId.has(effect.eventId) || scenarioById.has(effect.eventId));
   const repeated = ourEffects.filter((effect) => effect.deliveries > 1);
   let effectsExpected = 0;
   let missing = 0;
-  for (const [eventId, event] of byEventId) {
-    for (const consumer of ['email', 'sms', 'inventory']) {
+  const statuses = new Map(effects.map((effect) => [`${effect.eventId}|${effect.consumer}`, effect.status]));
+  const checkEffects = (eventId: string, label: string, expected: Readonly<Record<string, 'performed' | 'skipped'>>) => {
+    for (const consumer of CONSUMERS) {
       const n = itemCounts.get(`${eventId}|${consumer}`) ?? 0;
-      if (EXPECTED[event.kind].includes(consumer)) {
+      const want = expected[consumer];
+      if (want !== undefined) {
         effectsExpected += 1;
         if (n === 0) missing += 1;
-        if (n !== 1) violations.push(`event ${eventId} (${event.kind}) has ${n} ${consumer} effects`);
+        if (n !== 1) violations.push(`event ${eventId} (${label}) has ${n} ${consumer} effects`);
+        const status = statuses.get(`${eventId}|${consumer}`);
+        if (n === 1 && status !== want) violations.push(`event ${eventId} (${label}): its ${consumer} effect is ${status}, expected ${want}`);
       } else if (n > 0) {
-        violations.push(`event ${eventId} (${event.kind}) has ${n} unexpected ${consumer} effects`);
+        violations.push(`event ${eventId} (${label}) has ${n} unexpected ${consumer} effects`);
       }
     }
+  };
+  for (const event of scenario) checkEffects(event.eventId, `${event.scenario}: ${event.label}`, event.expected);
+  for (const event of scenario) {
+    const inDlqs = [...deadLetters].filter(([, letters]) => letters.has(event.eventId)).map(([consumer]) => consumer);
+    if (inDlqs.length > 0) violations.push(`event ${event.eventId} (${event.scenario}: ${event.label}) is in DLQs [${inDlqs.join(', ')}]`);
+  }
+  for (const [eventId, event] of byEventId) {
+    checkEffects(eventId, event.kind, Object.fromEntries(EXPECTED[event.kind].map((consumer) => [consumer, 'performed' as const])));
     const inDlqs = [...deadLetters].filter(([, letters]) => letters.has(eventId)).map(([consumer]) => consumer);
     const expectedDlqs = event.kind === 'poison' ? ['inventory'] : [];
     if (inDlqs.join() !== expectedDlqs.join()) {
@@ -339,8 +397,19 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
     missing,
     deadLettered: {
       poison: [...(deadLetters.get('inventory') ?? new Map<string, boolean>())].filter(([eventId]) => byEventId.get(eventId)?.kind === 'poison').length,
-      byInjectedFaults,
-      redriveRounds,
+      parked: [...deadLetters].reduce(
+        (sum, [consumer, letters]) => sum + [...letters].filter(([eventId, poison]) => !(consumer === 'inventory' && poison) && (byEventId.has(eventId) || scenarioById.has(eventId))).length,
+        0,
+      ),
+    },
+    scenarios: {
+      outageSeconds,
+      refusedDuringOutage,
+      raceOrders: scenario.filter((event) => event.scenario === 'erasure-race' && event.expected.inventory !== undefined).length,
+      keyReuseEvents: scenario.filter((event) => event.scenario === 'key-reuse').length,
+      redrivenAfterErasure: seeded.events.filter((event) => event.expected.inventory === undefined && event.expected.email === 'skipped').length,
+      peekFlaggedErased,
+      skippedEffects: ourEffects.filter((effect) => effect.status === 'skipped').length,
     },
     unacknowledgedEvents,
     ordersWithTwoEvents,
@@ -371,9 +440,16 @@ async function readDeadLetters(clients: Clients, queues: readonly ConsumerQueues
   return result;
 }
 
-async function failureRecordType(clients: Clients, table: string, consumer: string, eventId: string): Promise<string | undefined> {
-  const { Item } = await clients.dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `${consumer}#${eventId}` } } }));
-  return Item?.errorType?.S;
+/**
+ * How many of `eventIds` the consumer's `dlq peek --json` flags as concerning an erased data
+ * subject: what an operator reads before a redrive.
+ */
+async function countErasedInPeek(target: Target, consumer: string, eventIds: ReadonlySet<string>): Promise<number> {
+  let printed = '';
+  const io: CliIo = { ...quietIo(), stdout: { write: (chunk: string) => ((printed += chunk), true) } };
+  await dlqPeek(target, io, { consumer, limit: 100, json: true });
+  const { deadLetters = [] } = JSON.parse(printed || '{}') as { deadLetters?: { eventId: string | null; subjectErased?: unknown }[] };
+  return deadLetters.filter((letter) => letter.eventId !== null && eventIds.has(letter.eventId) && letter.subjectErased != null).length;
 }
 
 /** Effects under event ids nobody was given, grouped back to this run's orders and users. */

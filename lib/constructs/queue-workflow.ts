@@ -247,8 +247,6 @@ export class QueueWorkflow extends Construct {
   public readonly usagePlan?: UsagePlan;
   public readonly idempotencyTable: Table;
   public readonly failureTable: Table;
-  /** Erasure tombstones; created with the first event type that `erasesSubject`. */
-  public tombstoneTable?: Table;
   public readonly monitoring: WorkflowMonitoring;
   /** The topic every alarm notifies when it fires and when it recovers (output `AlarmTopicArn`). */
   public readonly alarmTopic: ITopic;
@@ -263,6 +261,7 @@ export class QueueWorkflow extends Construct {
   private readonly removalPolicy: RemovalPolicy;
   private readonly consumersByName = new Map<string, QueueConsumer>();
   private builtProducer?: NodejsFunction;
+  private tombstones?: Table;
 
   public constructor(scope: Construct, id: string, props: QueueWorkflowProps = {}) {
     super(scope, id);
@@ -341,6 +340,11 @@ export class QueueWorkflow extends Construct {
     return this.builtProducer;
   }
 
+  /** Erasure tombstones (output `TombstoneTableName`); created with the first event type that `erasesSubject`. */
+  public get tombstoneTable(): Table | undefined {
+    return this.tombstones;
+  }
+
   /** The event catalog as the producer receives it. */
   public get eventCatalog(): readonly EventCatalogEntry[] {
     return this.catalogEntries;
@@ -378,13 +382,13 @@ export class QueueWorkflow extends Construct {
       schema,
       ...(definition.subject === undefined ? {} : { subject: definition.subject }),
     });
-    if (definition.erasesSubject === true && this.tombstoneTable === undefined) {
-      this.tombstoneTable = createQueueflowTable(this, 'TombstoneTable', {
+    if (definition.erasesSubject === true && this.tombstones === undefined) {
+      this.tombstones = createQueueflowTable(this, 'TombstoneTable', {
         partitionKey: 'pk',
         timeToLiveAttribute: 'expiration',
         removalPolicy: this.removalPolicy,
       });
-      addReadableOutput(this, 'TombstoneTableName', this.tombstoneTable.tableName, 'Erasure tombstones: one per consumer and erased data subject');
+      addReadableOutput(this, 'TombstoneTableName', this.tombstones.tableName, 'Erasure tombstones: one per consumer and erased data subject');
     }
   }
 

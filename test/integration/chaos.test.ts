@@ -1,8 +1,10 @@
 /**
  * A small chaos run (the full one is `npm run chaos`): a few hundred events through a runtime
  * that injects transient failures, crashes after the effect and duplicate deliveries, with one
- * kill -9 mid-run and a restart on the same data folder. Every invariant of bench/lib/chaos-run.ts
- * must hold.
+ * kill -9 mid-run and a restart on the same data folder, a 45 s outage of the ledger table with
+ * orders overtaken in retry by their customer's erasure, one Idempotency-Key reused across
+ * resources and after expiry, and a redrive of dead letters after their customer's erasure.
+ * Every invariant of bench/lib/chaos-run.ts must hold.
  *
  * Its length has a floor: a message in flight at the kill (or failed by an injected fault)
  * comes back only after the queue's visibility timeout, 60 s in the sample (6 × its 10 s function
@@ -33,7 +35,7 @@ describe('chaos: faults, duplicates, poison and a kill -9', () => {
     await current?.stop();
   });
 
-  it('loses nothing and doubles nothing, the kill -9 included', { timeout: 420_000 }, async () => {
+  it('loses nothing and doubles nothing, the kill -9 and the outage included', { timeout: 600_000 }, async () => {
     // Prepare
     current = await startRuntime({ faults: FAULTS });
     const target = asChaosTarget(current, (next) => (current = next));
@@ -44,6 +46,8 @@ describe('chaos: faults, duplicates, poison and a kill -9', () => {
       ratePerSecond: 50,
       concurrency: 16,
       killAfterShare: 0.5,
+      outage: { afterShare: 0.7, seconds: 45, racePairs: 3 },
+      deadLettersAfterErasure: 2,
       quiescenceTimeoutMs: 300_000,
       log: () => {},
       runId: `t${Date.now().toString(36)}`,
@@ -58,6 +62,14 @@ describe('chaos: faults, duplicates, poison and a kill -9', () => {
     expect(report.effectsFound).toBe(report.effectsExpected);
     expect(report.ordersWithTwoEvents).toBe(0);
     expect(report.deadLettered.poison).toBe(report.poison);
+    expect(report.deadLettered.parked).toBe(0);
     expect(report.killedAtAccepted).toBeGreaterThanOrEqual(150);
+    // The scenarios ran and were checked: the outage refused requests, erased customers' orders were skipped.
+    expect(report.scenarios.refusedDuringOutage).toBeGreaterThan(0);
+    expect(report.scenarios.raceOrders).toBe(3);
+    expect(report.scenarios.keyReuseEvents).toBe(3);
+    expect(report.scenarios.redrivenAfterErasure).toBe(2);
+    expect(report.scenarios.peekFlaggedErased).toBe(4);
+    expect(report.scenarios.skippedEffects).toBe(2 * (3 + 2));
   });
 });
