@@ -4,7 +4,7 @@
  */
 import { HELP, parseLocalArgs } from '../lib/local/cli-args.ts';
 import { LocalRuntimeError } from '../lib/local/errors.ts';
-import { startLocalRuntime } from '../lib/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.ts';
 
 async function main(): Promise<void> {
   let options;
@@ -18,26 +18,34 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const runtime = await startLocalRuntime(options).catch((error: unknown) => {
-    // The runtime's own errors carry a message for the user; anything else is a bug, so show the stack.
-    console.error(error instanceof LocalRuntimeError ? `error: ${error.message}` : error);
-    process.exit(1);
-  });
+  // The handlers go in before start-up: the runtime writes its state file (which tells tools it is
+  // ready) before startLocalRuntime returns, and a SIGTERM in between would otherwise get the
+  // default action, killing the process without its cleanup (state file left, signal exit).
+  let runtime: LocalRuntime | undefined;
   let signals = 0;
-  const shutdown = (signal: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(130);
-    console.error(`\n${signal}: stopping (again to force)…`);
-    runtime.stop().then(
+  const stop = (started: LocalRuntime) =>
+    started.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`error while stopping: ${(error as Error).message}`);
         process.exit(1);
       },
     );
+  const shutdown = (signal: string) => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    console.error(`\n${signal}: stopping (again to force)…`);
+    // During start-up, it stops as soon as it has started.
+    if (runtime !== undefined) void stop(runtime);
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  runtime = await startLocalRuntime(options).catch((error: unknown) => {
+    // The runtime's own errors carry a message for the user; anything else is a bug, so show the stack.
+    console.error(error instanceof LocalRuntimeError ? `error: ${error.message}` : error);
+    process.exit(1);
+  });
+  if (signals > 0) await stop(runtime);
 }
 
 await main();

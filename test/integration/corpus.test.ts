@@ -65,8 +65,9 @@ describe('bad-input corpus against the local runtime', () => {
       expect(body).toMatchObject({ type: expect.stringMatching(PROBLEM_TYPE), title: expect.any(String), status: c.expectStatus });
       if (c.expectType !== undefined) expect(body!.type).toBe(`urn:queueflow:problem:${c.expectType}`);
       if (c.expectFields !== undefined) {
-        // The producer lists fields in `errors`; the gateway's request validator, which rejects
-        // most schema violations first, names them in `detail` as "<pointer>: <message>".
+        // The producer names the first failing field in `errors` (its validator stops there); the
+        // gateway's request validator, which rejects most schema violations first, names every
+        // failing field in `detail` as "<pointer>: <message>".
         const named = ((body!.errors ?? []) as { field: string }[]).map((error) => error.field);
         for (const field of c.expectFields) {
           expect(named.includes(field) || String(body!.detail).includes(`${field}:`), `${field} named in ${JSON.stringify(body)}`).toBe(true);

@@ -17,8 +17,11 @@ const CONTRACT_OUTPUTS = [
   'ApiUrl',
   'ApiKeyId',
   'TopicArn',
+  'AlarmTopicArn',
   'IdempotencyTableName',
   'FailureTableName',
+  // The sample's erasure event type makes the workflow keep tombstones; the DLQ CLI reads them.
+  'TombstoneTableName',
   'LedgerTableName',
   ...CONSUMERS.flatMap((name) => [`${name}QueueUrl`, `${name}DlqUrl`, `${name}FunctionName`]),
 ];
@@ -56,6 +59,7 @@ describe('local runtime', () => {
       expect(outputs[`${name}DlqUrl`]).toMatch(new RegExp(`^${endpoint}/000000000000/`));
     }
     expect(outputs.TopicArn).toMatch(/^arn:aws:sns:us-east-1:000000000000:/);
+    expect(outputs.AlarmTopicArn).toMatch(/^arn:aws:sns:us-east-1:000000000000:/);
   });
 
   it('hands out one output by key, and names a missing one', () => {

@@ -7,25 +7,19 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope } from '#shared/envelope';
+import { ledgerOf } from './helpers/ledger.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
-/** Long enough for a consumer that wrongly repeats an effect to have done so. */
-const SETTLE_MS = 2000;
-/** Five receives with the sample's backoff (base 1 s, cap 60 s, equal jitter) stay well under this. */
-const DEAD_LETTER_WAIT_MS = 90_000;
+/**
+ * A permanent failure is sent to the DLQ by the consumer on its first attempt: one poll and one
+ * invocation. A retry would wait its backoff first (1–2 s, then 2–4 s, …) and the retry budget
+ * takes an hour, so a poison order seen in the DLQ within this was not retried.
+ */
+const PERMANENT_DEAD_LETTER_WAIT_MS = 10_000;
 
-interface LedgerItem {
-  readonly consumer: string;
-  readonly eventId: string;
-  readonly effect: string;
-  readonly orderId?: string;
-  readonly userId?: string;
-  /** Attempts that reached the ledger; more than 1 would mean consumer idempotency let a duplicate through. */
-  readonly deliveries: number;
-}
 
 describe('the sample workflow on the local runtime', () => {
   let runtime: TestRuntime;
@@ -40,29 +34,8 @@ describe('the sample workflow on the local runtime', () => {
     await runtime?.stop();
   });
 
-  const effectsOf = async (eventId: string): Promise<LedgerItem[]> => {
-    const items: LedgerItem[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await ledger.send(
-        new ScanCommand({ TableName: runtime.outputOf('LedgerTableName'), FilterExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': eventId }, ExclusiveStartKey }),
-      );
-      items.push(...((page.Items ?? []) as LedgerItem[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items.sort((a, b) => a.consumer.localeCompare(b.consumer));
-  };
-
-  /** Waits until `eventId` has `count` effects, then a little longer so extra effects would show. */
-  const settledEffectsOf = async (eventId: string, count: number, timeoutMs = 30_000): Promise<LedgerItem[]> => {
-    const deadline = Date.now() + timeoutMs;
-    while ((await effectsOf(eventId)).length < count) {
-      if (Date.now() > deadline) throw new Error(`event ${eventId} has ${(await effectsOf(eventId)).length} of ${count} effects after ${timeoutMs} ms`);
-      await sleep(100);
-    }
-    await sleep(SETTLE_MS);
-    return effectsOf(eventId);
-  };
+  const effectsOf = (eventId: string) => ledgerOf(runtime).effectsOf(eventId);
+  const settledEffectsOf = (eventId: string, count: number, timeoutMs?: number) => ledgerOf(runtime).settledEffectsOf(eventId, count, timeoutMs);
 
   const depth = async (queueUrl: string): Promise<number> => {
     const { Attributes = {} } = await runtime.clients.sqs.send(
@@ -119,37 +92,50 @@ describe('the sample workflow on the local runtime', () => {
     expect(await depth(runtime.outputOf('InventoryQueueUrl'))).toBe(0);
   });
 
-  it(
-    'an order with an unknown SKU ends in the inventory DLQ after maxReceiveCount, and in no other DLQ',
-    async () => {
-      // Prepare
-      const dlq = runtime.outputOf('InventoryDlqUrl');
-      const before = await depth(dlq);
+  it('an order with an unknown SKU goes to the inventory DLQ on its first attempt, and to no other DLQ', async () => {
+    // Prepare
+    const dlq = runtime.outputOf('InventoryDlqUrl');
+    const before = await depth(dlq);
 
-      // Act
-      const { eventId } = await accepted(await runtime.post('orders', order('NOPE-404')));
+    // Act
+    const { eventId, correlationId } = await accepted(await runtime.post('orders', order('NOPE-404')));
 
-      // Assess
-      const deadline = Date.now() + DEAD_LETTER_WAIT_MS;
-      while ((await depth(dlq)) === before) {
-        if (Date.now() > deadline) throw new Error(`the poison order did not reach the inventory DLQ within ${DEAD_LETTER_WAIT_MS} ms`);
-        await sleep(500);
-      }
-      const { Messages = [] } = await runtime.clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
-      );
-      const dead = Messages.find((message) => (JSON.parse(message.Body ?? '{}') as { id?: string }).id === eventId);
-      expect(dead).toBeDefined();
-      // Moved on the receive after the fifth: five attempts ran.
-      expect(Number(dead!.Attributes?.ApproximateReceiveCount)).toBeGreaterThanOrEqual(5);
-      expect(await depth(runtime.outputOf('EmailDlqUrl'))).toBe(0);
-      expect(await depth(runtime.outputOf('SmsDlqUrl'))).toBe(0);
-      expect(await depth(runtime.outputOf('InventoryQueueUrl'))).toBe(0);
-      const effects = await effectsOf(eventId);
-      expect(effects.map((e) => e.consumer)).toEqual(['email', 'sms']);
-    },
-    DEAD_LETTER_WAIT_MS + 30_000,
-  );
+    // Assess: in the DLQ within seconds, not after the retry budget
+    const deadline = Date.now() + PERMANENT_DEAD_LETTER_WAIT_MS;
+    while ((await depth(dlq)) === before) {
+      if (Date.now() > deadline) throw new Error(`the poison order did not reach the inventory DLQ within ${PERMANENT_DEAD_LETTER_WAIT_MS} ms`);
+      await sleep(100);
+    }
+    const { Messages = [] } = await runtime.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlq,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const dead = Messages.find((message) => (JSON.parse(message.Body ?? '{}') as { id?: string }).id === eventId);
+    expect(dead).toBeDefined();
+    // A copy the consumer sent, not the message SQS moved after maxReceiveCount: this receive is its first.
+    expect(dead!.Attributes?.ApproximateReceiveCount).toBe('1');
+    // It keeps the attributes, so a redrive delivers what the consumer first received.
+    expect(dead!.MessageAttributes?.eventType?.StringValue).toBe('order.placed');
+    expect(dead!.MessageAttributes?.correlationId?.StringValue).toBe(correlationId);
+    // Email and sms handled the same order normally; the wait lets the inventory batch finish too.
+    const effects = await settledEffectsOf(eventId, 2);
+    expect(effects.map(({ consumer, effect, status, deliveries }) => ({ consumer, effect, status, deliveries }))).toEqual([
+      { consumer: 'email', effect: 'email.sent', status: 'performed', deliveries: 1 },
+      { consumer: 'sms', effect: 'sms.sent', status: 'performed', deliveries: 1 },
+    ]);
+    const { Item: failure } = await ledger.send(new GetCommand({ TableName: runtime.outputOf('FailureTableName'), Key: { pk: `inventory#${eventId}` } }));
+    expect(failure).toMatchObject({ consumer: 'inventory', eventId, errorType: 'UnknownSkuError', attempts: 1, permanent: true });
+    // The original was deleted as handled: nothing retries in the inventory queue.
+    expect(await depth(runtime.outputOf('InventoryQueueUrl'))).toBe(0);
+    expect(await depth(runtime.outputOf('EmailDlqUrl'))).toBe(0);
+    expect(await depth(runtime.outputOf('SmsDlqUrl'))).toBe(0);
+    expect(await depth(dlq)).toBe(before + 1);
+  });
 
   it('a duplicate delivery of the same envelope has one effect', async () => {
     // Prepare
