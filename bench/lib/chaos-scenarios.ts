@@ -137,19 +137,34 @@ export const sendErasureRace = async (state: ScenarioState, runId: string, pairs
 
 // ---- one Idempotency-Key reused across resources and after expiry
 
-/** Deletes every producer idempotency record, as their expiry would. */
-const forgetProducerKeys = async (clients: Clients, table: string): Promise<number> => {
+/**
+ * Deletes the producer's idempotency records of these events, as their expiry would. Powertools
+ * keeps the handler's answer (`{ eventId, correlationId }`, a map) in the record's `data`, so the records are found by
+ * it; the rest of the table (every other request's record) is left alone.
+ */
+const forgetProducerRecords = async (clients: Clients, table: string, eventIds: readonly (string | undefined)[]): Promise<number> => {
   let deleted = 0;
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ProjectionExpression: 'id' }));
-    for (const item of page.Items ?? []) {
-      if (!item.id?.S?.startsWith(`${PRODUCER_IDEMPOTENCY_KEY_PREFIX}#`)) continue;
-      await clients.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { id: item.id } }));
-      deleted += 1;
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  for (const eventId of eventIds) {
+    if (eventId === undefined) continue;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await clients.dynamodb.send(
+        new ScanCommand({
+          TableName: table,
+          ExclusiveStartKey: startKey,
+          ProjectionExpression: 'id',
+          FilterExpression: 'begins_with(id, :prefix) AND #data.#eventId = :eventId',
+          ExpressionAttributeNames: { '#data': 'data', '#eventId': 'eventId' },
+          ExpressionAttributeValues: { ':prefix': { S: `${PRODUCER_IDEMPOTENCY_KEY_PREFIX}#` }, ':eventId': { S: eventId } },
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        await clients.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { id: item.id! } }));
+        deleted += 1;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
   return deleted;
 };
 
@@ -163,10 +178,11 @@ export const reuseOneKey = async (state: ScenarioState, clients: Clients, runId:
   const first = orderBody(`${runId}-kr-order-a`, `${runId}-kr-cus-a`);
   const orderA = await accepted(state, '/orders', first, key, violations);
   const erasure = await accepted(state, `/users/${runId}-kr-user/erasure`, { reason: 'key reuse' }, key, violations);
-  await forgetProducerKeys(clients, state.outputs.IdempotencyTableName!);
+  const table = state.outputs.IdempotencyTableName!;
+  if ((await forgetProducerRecords(clients, table, [orderA, erasure])) < 2) violations.push('key reuse: fewer than two producer records found to expire');
   const orderB = await accepted(state, '/orders', orderBody(`${runId}-kr-order-b`, `${runId}-kr-cus-b`), key, violations);
   // While B's record lives, A again would rightly be refused (422: the key is B's now); once it is gone too:
-  await forgetProducerKeys(clients, state.outputs.IdempotencyTableName!);
+  await forgetProducerRecords(clients, table, [orderB]);
   const orderAgain = await accepted(state, '/orders', first, key, violations);
   const ids = [orderA, erasure, orderB];
   if (new Set(ids).size !== ids.length) violations.push(`key reuse: one Idempotency-Key gave the same event id to different requests (${ids.join(', ')})`);
