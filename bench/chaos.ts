@@ -55,7 +55,10 @@ export const printChaosReport = (report: ChaosReport, faults: FaultSettings): vo
       'downstream outage (ledger table down)',
       report.scenarios.outageSeconds === 0 ? 'none' : `${report.scenarios.outageSeconds} s, ${report.scenarios.refusedDuringOutage} requests refused`,
     ],
-    ['orders overtaken in retry by their customer\'s erasure', String(report.scenarios.raceOrders)],
+    [
+      'orders overtaken in retry by their customer\'s erasure',
+      `${report.scenarios.raceOrders} (notifications performed before the erasure reached the consumer: ${report.scenarios.racePerformedBeforeErasure})`,
+    ],
     ['events under one reused Idempotency-Key', String(report.scenarios.keyReuseEvents)],
     ['orders redriven after their customer\'s erasure (flagged by dlq peek)', `${report.scenarios.redrivenAfterErasure} (${report.scenarios.peekFlaggedErased} of ${2 * report.scenarios.redrivenAfterErasure} letters)`],
     ['personal-data effects skipped (subject erased)', String(report.scenarios.skippedEffects)],

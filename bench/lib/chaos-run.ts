@@ -28,7 +28,9 @@ import { dlqRedrive } from '../../lib/cli/dlq-redrive.ts';
 import { peekDeadLetters } from '../../lib/cli/dead-letters.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import type { Target } from '../../lib/cli/target.ts';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { peekEnvelopeIdentity } from '#shared/envelope';
+import { tombstoneKey } from '#shared/erasure';
 import { clientsFor, consumerQueues, scanLedger, waitForEmptyQueues, type Clients, type ConsumerQueues, type Effect } from './aws.ts';
 import {
   refusedByOutage,
@@ -110,14 +112,19 @@ export interface ScenarioCounts {
   /** Seconds the ledger table was down, and the requests it refused meanwhile. */
   readonly outageSeconds: number;
   readonly refusedDuringOutage: number;
-  /** Orders whose customer's erasure overtook them in retry, and how many of their notifications were skipped. */
+  /** Orders whose customer's erasure overtook them in retry. */
   readonly raceOrders: number;
+  /**
+   * Their notifications performed because the consumer got to the order before the erasure (an
+   * injected fault delayed the erasure's delivery past the outage); the others were skipped.
+   */
+  readonly racePerformedBeforeErasure: number;
   /** Events of the key-reuse scenario (three different requests under one key). */
   readonly keyReuseEvents: number;
   /** Orders redriven from the DLQs after their customer's erasure, and those `dlq peek` flagged as erased. */
   readonly redrivenAfterErasure: number;
   readonly peekFlaggedErased: number;
-  /** Ledger items recorded as skipped because the subject was erased: 2 per race order and per redriven order. */
+  /** Ledger items recorded as skipped because the subject was erased: 2 per redriven order, and per raced order the erasure reached first. */
   readonly skippedEffects: number;
 }
 
@@ -349,8 +356,10 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   const repeated = ourEffects.filter((effect) => effect.deliveries > 1);
   let effectsExpected = 0;
   let missing = 0;
-  const statuses = new Map(effects.map((effect) => [`${effect.eventId}|${effect.consumer}`, effect.status]));
-  const checkEffects = (eventId: string, label: string, expected: Readonly<Record<string, 'performed' | 'skipped'>>) => {
+  const ledgerItems = new Map(effects.map((effect) => [`${effect.eventId}|${effect.consumer}`, effect]));
+  const tombstones = await readTombstones(clients, target.state.outputs.TombstoneTableName, scenario);
+  let performedBeforeErasure = 0;
+  const checkEffects = (eventId: string, label: string, expected: Readonly<Record<string, ScenarioEvent['expected'][string]>>, subject?: string) => {
     for (const consumer of CONSUMERS) {
       const n = itemCounts.get(`${eventId}|${consumer}`) ?? 0;
       const want = expected[consumer];
@@ -358,14 +367,27 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
         effectsExpected += 1;
         if (n === 0) missing += 1;
         if (n !== 1) violations.push(`event ${eventId} (${label}) has ${n} ${consumer} effects`);
-        const status = statuses.get(`${eventId}|${consumer}`);
-        if (n === 1 && status !== want) violations.push(`event ${eventId} (${label}): its ${consumer} effect is ${status}, expected ${want}`);
+        const item = ledgerItems.get(`${eventId}|${consumer}`);
+        if (n !== 1 || item === undefined) continue;
+        if (want === 'skipped-once-erased') {
+          if (item.status === 'skipped') continue;
+          // Performed: only allowed before this consumer processed the erasure (its tombstone's time),
+          // give or take the read-then-write window of one handler run.
+          const erasedAt = subject === undefined ? undefined : tombstones.get(`${consumer}#${subject}`);
+          if (erasedAt !== undefined && item.atMs > erasedAt + HANDLER_WINDOW_MS) {
+            violations.push(`event ${eventId} (${label}): its ${consumer} effect was performed ${item.atMs - erasedAt} ms after the consumer processed its customer's erasure`);
+          } else {
+            performedBeforeErasure += 1;
+          }
+        } else if (item.status !== want) {
+          violations.push(`event ${eventId} (${label}): its ${consumer} effect is ${item.status}, expected ${want}`);
+        }
       } else if (n > 0) {
         violations.push(`event ${eventId} (${label}) has ${n} unexpected ${consumer} effects`);
       }
     }
   };
-  for (const event of scenario) checkEffects(event.eventId, `${event.scenario}: ${event.label}`, event.expected);
+  for (const event of scenario) checkEffects(event.eventId, `${event.scenario}: ${event.label}`, event.expected, event.subject);
   for (const event of scenario) {
     const inDlqs = [...deadLetters].filter(([, letters]) => letters.has(event.eventId)).map(([consumer]) => consumer);
     if (inDlqs.length > 0) violations.push(`event ${event.eventId} (${event.scenario}: ${event.label}) is in DLQs [${inDlqs.join(', ')}]`);
@@ -406,6 +428,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
       outageSeconds,
       refusedDuringOutage,
       raceOrders: scenario.filter((event) => event.scenario === 'erasure-race' && event.expected.inventory !== undefined).length,
+      racePerformedBeforeErasure: performedBeforeErasure,
       keyReuseEvents: scenario.filter((event) => event.scenario === 'key-reuse').length,
       redrivenAfterErasure: seeded.events.filter((event) => event.expected.inventory === undefined && event.expected.email === 'skipped').length,
       peekFlaggedErased,
@@ -438,6 +461,24 @@ async function readDeadLetters(clients: Clients, queues: readonly ConsumerQueues
     );
   }
   return result;
+}
+
+/** An effect may still land this long after the consumer's tombstone: the check read it just before. */
+const HANDLER_WINDOW_MS = 5_000;
+
+/** The `recordedAt` (epoch ms) of the tombstones the scenario events' subjects may have, by `<consumer>#<subject>`. */
+async function readTombstones(clients: Clients, table: string | undefined, scenario: readonly ScenarioEvent[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (table === undefined) return found;
+  for (const event of scenario) {
+    if (event.subject === undefined) continue;
+    for (const consumer of Object.keys(event.expected)) {
+      const pk = tombstoneKey(consumer, event.subject);
+      const { Item } = await clients.dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } }, ConsistentRead: true }));
+      if (Item?.recordedAt?.S !== undefined) found.set(pk, Date.parse(Item.recordedAt.S));
+    }
+  }
+  return found;
 }
 
 /**

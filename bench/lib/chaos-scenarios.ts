@@ -31,7 +31,12 @@ export interface ScenarioState {
   readonly outputs: Readonly<Record<string, string>>;
 }
 
-export type EffectStatus = 'performed' | 'skipped';
+/**
+ * What a consumer's one ledger item for an event must say. `skipped-once-erased`: skipped, unless
+ * the consumer performed it before it processed the customer's erasure (an injected fault can delay
+ * the erasure's own delivery past the outage; the erasure then erases what the order did).
+ */
+export type EffectStatus = 'performed' | 'skipped' | 'skipped-once-erased';
 
 /** An event a scenario made, and the one ledger item each consumer must hold for it (none for the others). */
 export interface ScenarioEvent {
@@ -39,11 +44,13 @@ export interface ScenarioEvent {
   readonly eventId: string;
   readonly label: string;
   readonly expected: Readonly<Record<string, EffectStatus>>;
+  /** The order's customer, whose tombstones decide a `skipped-once-erased` effect. */
+  readonly subject?: string;
 }
 
-/** An order: both notifications and the stock reservation; the notifications skipped when its customer was erased after it. */
+/** An order: both notifications and the stock reservation; the notifications skipped when its customer was erased first. */
 const orderEffects = (skipNotifications: boolean): Record<string, EffectStatus> => {
-  const notification: EffectStatus = skipNotifications ? 'skipped' : 'performed';
+  const notification: EffectStatus = skipNotifications ? 'skipped-once-erased' : 'performed';
   return { email: notification, sms: notification, inventory: 'performed' };
 };
 const ERASURE_EFFECTS: Record<string, EffectStatus> = { email: 'performed', sms: 'performed' };
@@ -129,7 +136,9 @@ export const sendErasureRace = async (state: ScenarioState, runId: string, pairs
     const customer = `${runId}-race-${index}`;
     const orderId = await accepted(state, '/orders', orderBody(`${runId}-race-order-${index}`, customer), `${runId}-race-order-${index}`, violations);
     const erasureId = await accepted(state, `/users/${customer}/erasure`, { reason: 'chaos race' }, `${runId}-race-erasure-${index}`, violations);
-    if (orderId !== undefined) events.push({ scenario: 'erasure-race', eventId: orderId, label: `race order ${index}`, expected: orderEffects(true) });
+    if (orderId !== undefined) {
+      events.push({ scenario: 'erasure-race', eventId: orderId, label: `race order ${index}`, expected: orderEffects(true), subject: customer });
+    }
     if (erasureId !== undefined) events.push({ scenario: 'erasure-race', eventId: erasureId, label: `race erasure ${index}`, expected: ERASURE_EFFECTS });
   }
   return events;

@@ -70,6 +70,9 @@ describe('chaos: faults, duplicates, poison and a kill -9', () => {
     expect(report.scenarios.keyReuseEvents).toBe(3);
     expect(report.scenarios.redrivenAfterErasure).toBe(2);
     expect(report.scenarios.peekFlaggedErased).toBe(4);
-    expect(report.scenarios.skippedEffects).toBe(2 * (3 + 2));
+    // Every notification of a redriven order is skipped; a raced order's is skipped unless the
+    // consumer got to it before the erasure (checked against the tombstone's time in the run).
+    expect(report.scenarios.skippedEffects + report.scenarios.racePerformedBeforeErasure).toBe(2 * (3 + 2));
+    expect(report.scenarios.skippedEffects).toBeGreaterThanOrEqual(2 * 2);
   });
 });
