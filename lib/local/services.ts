@@ -1,14 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
-import { LocalRuntimeError, PortInUseError } from './errors.ts';
+import { PortInUseError } from './errors.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './intrinsics.ts';
 import { InvalidOutageRequestError, parseOutageRequest, sendServiceUnavailable, TableOutages, tablesNamedIn, type OutageRequest } from './outages.ts';
 
@@ -75,17 +73,29 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     requests[service][action] = (requests[service][action] ?? 0) + 1;
   };
 
-  const { app: fauxqs, sqsStore } = await buildFauxqs(options.dataDir === undefined ? undefined : join(options.dataDir, 'fauxqs'));
+  // fauxqs is never told to listen: its app is driven in-process from the endpoint's server below.
+  // Its fixes (release with visibility 0 under persistence, counts on GetQueueAttributes, atomic
+  // receives, DLQ moves and fan-outs, buildApp with persistence) are patches/fauxqs+2.4.1.patch.
+  const fauxqs = buildApp({
+    logger: false,
+    defaultRegion: LOCAL_REGION,
+    ...(options.dataDir === undefined
+      ? {}
+      : {
+          dataDir: join(options.dataDir, 'fauxqs'),
+          // fauxqs writes through on every send, receive and delete, on the thread that also runs
+          // dynalite, the gateway and the poller; WAL's default synchronous=FULL fsyncs each of those
+          // commits and dominated the 202's latency. In WAL mode NORMAL still survives a process
+          // crash (kill -9: the committed WAL is in the OS page cache); only an OS crash or power
+          // loss can drop the last commits, which a local development runtime accepts.
+          sqliteSynchronous: 'NORMAL' as const,
+        }),
+  });
   let endpoint = '';
   fauxqs.addHook('preHandler', async (request) => {
     const target = request.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
-      const action = target.slice('AmazonSQS.'.length);
-      count('sqs', action);
-      // fauxqs returns expired in-flight and due delayed messages to the queue only when someone
-      // receives from it, so without this the counts stay stale (a released dead letter shown as
-      // in flight). A pass over every queue's in-flight and delayed messages; a few dozen queues.
-      if (action === 'GetQueueAttributes') sqsStore.processAllTimers();
+      count('sqs', target.slice('AmazonSQS.'.length));
     } else if (request.method === 'POST' && request.body && typeof request.body === 'object' && 'Action' in request.body) {
       const action = String((request.body as { Action: unknown }).Action);
       count(action === 'GetCallerIdentity' ? 'sts' : 'sns', action);
@@ -270,74 +280,4 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
 function replay(request: IncomingMessage, body: Buffer): IncomingMessage {
   const copy = Object.assign(Readable.from([body]), { method: request.method, url: request.url, headers: request.headers });
   return copy as unknown as IncomingMessage;
-}
-
-type FauxqsApp = ReturnType<typeof buildApp>;
-
-/** The parts of fauxqs 2.4.1's `PersistenceManager` (dist/persistence.js) the runtime touches. */
-interface FauxqsPersistence {
-  readonly db: DatabaseSync;
-  load(...stores: unknown[]): void;
-  updateMessageReady(messageId: string): void;
-  close(): void;
-}
-
-/**
- * fauxqs 2.4.1's `updateMessageReady` (a visibility change to 0: ChangeMessageVisibility or its
- * batch form) writes NULL into `approximate_receive_count`, which is NOT NULL. The write throws
- * after the message has left the in-memory in-flight set and before it is back in the ready list,
- * so the message is lost, the caller gets a 500 and its retry ReceiptHandleIsInvalid. Clearing only
- * the in-flight columns keeps the receive count, as SQS does, and the row stays loadable as ready.
- */
-function fixReleaseWriteThrough(persistence: FauxqsPersistence): void {
-  const release = persistence.db.prepare('UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?');
-  persistence.updateMessageReady = (messageId) => {
-    release.run(messageId);
-  };
-}
-
-/**
- * Builds the fauxqs app with SQLite persistence, without listening. `startFauxqs` would listen on
- * 0.0.0.0 (hard-coded in fauxqs 2.4.1), and the runtime must bind loopback only; so this does
- * what `startFauxqs` does — load persisted state, then wire the persistence into the stores —
- * using fauxqs's store modules, which its package exports do not expose.
- */
-async function buildFauxqs(dataDir: string | undefined): Promise<{ app: FauxqsApp; sqsStore: { processAllTimers(): void } }> {
-  const dist = dirname(fileURLToPath(import.meta.resolve('fauxqs')));
-  const load = async <T>(file: string, name: string): Promise<T> => {
-    const module = (await import(pathToFileURL(join(dist, file)).href)) as Record<string, T>;
-    if (!module[name]) throw new LocalRuntimeError(`fauxqs ${file} has no ${name}; the installed fauxqs is not the pinned 2.4.1`);
-    return module[name];
-  };
-  type Store = { persistence?: unknown; allQueues?: () => Iterable<{ persistence?: unknown }> };
-  const SqsStore = await load<new () => Store & { processAllTimers(): void }>('sqs/sqsStore.js', 'SqsStore');
-  const SnsStore = await load<new () => Store>('sns/snsStore.js', 'SnsStore');
-  const S3Store = await load<new () => Store>('s3/s3Store.js', 'S3Store');
-  const sqsStore = new SqsStore();
-  const snsStore = new SnsStore();
-  const s3Store = new S3Store();
-  let persistence: FauxqsPersistence | undefined;
-  if (dataDir !== undefined) {
-    const PersistenceManager = await load<new (dir: string) => FauxqsPersistence>('persistence.js', 'PersistenceManager');
-    persistence = new PersistenceManager(dataDir);
-    // fauxqs writes through on every send, receive and delete, on the thread that also runs
-    // dynalite, the gateway and the poller; WAL's default synchronous=FULL fsyncs each of those
-    // commits and dominated the 202's latency. In WAL mode NORMAL still survives a process crash
-    // (kill -9: the committed WAL is in the OS page cache); only an OS crash or power loss can drop
-    // the last commits, which a local development runtime accepts.
-    persistence.db.exec('PRAGMA synchronous = NORMAL');
-    fixReleaseWriteThrough(persistence);
-    // Load first, then attach persistence, so loading does not write every row back.
-    persistence.load(sqsStore, snsStore, s3Store);
-    sqsStore.persistence = persistence;
-    snsStore.persistence = persistence;
-    s3Store.persistence = persistence;
-    for (const queue of sqsStore.allQueues!()) queue.persistence = persistence;
-  }
-  const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION, stores: { sqsStore, snsStore, s3Store } as never });
-  if (persistence) {
-    const opened = persistence;
-    app.addHook('onClose', async () => opened.close());
-  }
-  return { app, sqsStore };
 }

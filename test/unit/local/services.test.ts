@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,31 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 function clientsFor(services: LocalServices) {
   const config = { endpoint: services.endpoint, region: 'us-east-1', credentials };
   return { sqs: new SQSClient(config), sns: new SNSClient(config), dynamodb: new DynamoDBClient(config) };
+}
+
+/**
+ * The local addresses (`hex-ip:hex-port`, as in /proc/net/tcp) this process listens on, found by
+ * its socket inodes. Linux only.
+ */
+function listeningAddresses(): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const listening = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is field 1, st field 3 (0A: LISTEN), inode field 9.
+      if (fields[3] === '0A' && inodes.has(fields[9]!)) listening.add(fields[1]!);
+    }
+  }
+  return listening;
 }
 
 const table = (name: string) =>
@@ -76,6 +101,22 @@ describe('startServices', () => {
     expect(received.Messages?.[0]?.Body).toBe('hello');
     expect(published.MessageId).toBeDefined();
     expect(item.Item).toEqual({ pk: { S: 'a' } });
+  });
+
+  it.skipIf(process.platform !== 'linux')('listens on loopback only: the endpoint and dynalite, and no fauxqs socket', async () => {
+    // Prepare
+    const before = listeningAddresses();
+
+    // Act
+    const dataDir = mkdtempSync(join(tmpdir(), 'queueflow-services-'));
+    dirs.push(dataDir);
+    const services = await start(dataDir);
+    const opened = [...listeningAddresses()].filter((address) => !before.has(address));
+
+    // Assess: 127.0.0.1 is 0100007F in /proc/net/tcp; two sockets, one of them the endpoint.
+    expect(opened).toHaveLength(2);
+    expect(opened.every((address) => address.startsWith('0100007F:'))).toBe(true);
+    expect(opened).toContain(`0100007F:${services.port.toString(16).toUpperCase().padStart(4, '0')}`);
   });
 
   it('hands out queue URLs on the public endpoint', async () => {
