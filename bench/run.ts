@@ -18,9 +18,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { consumerQueuesInOutputs, type ConsumerQueues } from '../lib/constructs/output-keys.ts';
 import { synthesize } from '../lib/local/synth.ts';
+import { SampleOutputKeys } from '../lib/stacks/sample-output-keys.ts';
 import { templateFunctions, type TemplateFunction } from './lib/assembly.ts';
-import { clientsFor, consumerQueues, queueDepth, scanLedger, waitForEmptyQueues, type Clients, type ConsumerQueues } from './lib/aws.ts';
+import { clientsFor, queueDepth, scanLedger, waitForEmptyQueues, type Clients } from './lib/aws.ts';
 import { measureBundles, type BundleMeasurement } from './lib/bundles.ts';
 import { ReportLineMeter, costPerEvent, type CostLine } from './lib/cost.ts';
 import { formatRange, parseLatencyRange } from './lib/latency.ts';
@@ -170,7 +172,7 @@ interface Runtime {
 
 const startRuntime = async (dataDir: string, assemblyDir: string, onLine?: (line: string) => void): Promise<Runtime> => {
   const handle = await launchRuntime({ dataDir, assemblyDir, ...(onLine ? { onLine, quiet: false } : {}) });
-  return { handle, clients: clientsFor(handle.state), queues: consumerQueues(handle.state.outputs) };
+  return { handle, clients: clientsFor(handle.state), queues: consumerQueuesInOutputs(handle.state.outputs) };
 };
 
 const stopRuntime = async (runtime: Runtime): Promise<void> => {
@@ -207,7 +209,7 @@ interface EndToEndRow {
 const endToEnd = async (runtime: Runtime, result: LoadResult): Promise<EndToEndRow[]> => {
   const ackAt = new Map(result.accepted.map((request) => [request.eventId, request.ackAtMs]));
   const byConsumer = new Map<string, number[]>();
-  for (const effect of await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs.LedgerTableName!)) {
+  for (const effect of await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs[SampleOutputKeys.LedgerTableName]!)) {
     const acked = ackAt.get(effect.eventId);
     if (acked === undefined) continue;
     byConsumer.set(effect.consumer, [...(byConsumer.get(effect.consumer) ?? []), effect.atMs - acked]);
@@ -221,7 +223,7 @@ const startSyncBaseline = async (runtime: Runtime): Promise<{ url: string; stop:
   const { state } = runtime.handle;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bench/sync-baseline.ts', '--ledger-table', state.outputs.LedgerTableName!, ...Object.entries(SYNC_LATENCIES).flatMap(([name, range]) => [`--${name}`, range])],
+    ['--import', 'tsx', 'bench/sync-baseline.ts', '--ledger-table', state.outputs[SampleOutputKeys.LedgerTableName]!, ...Object.entries(SYNC_LATENCIES).flatMap(([name, range]) => [`--${name}`, range])],
     {
       cwd: PROJECT_DIR,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -317,7 +319,7 @@ const saturation = async (runtime: Runtime, runId: string, options: Options): Pr
       break;
     }
     const eventIds = new Set(result.accepted.map((request) => request.eventId));
-    const effects = (await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs.LedgerTableName!)).filter((effect) => eventIds.has(effect.eventId));
+    const effects = (await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs[SampleOutputKeys.LedgerTableName]!)).filter((effect) => eventIds.has(effect.eventId));
     steps.push({ ...step, effectsPerSecond: Math.round(effects.length / options.sustainSeconds) });
   }
   return steps;

@@ -4,6 +4,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
+import type { ConsumerQueues } from '../../lib/constructs/output-keys.ts';
 import type { LocalState } from '../../lib/local/state-file.ts';
 
 export interface Clients {
@@ -36,24 +37,6 @@ export const clientsFor = (state: Pick<LocalState, 'endpoint' | 'region' | 'cred
   dynamodb.middlewareStack.add(countInto(ownRequests.dynamodb), options);
   return { sqs, dynamodb, ownRequests };
 };
-
-/** A consumer's queue and dead-letter queue, from the stack outputs `<Pascal>QueueUrl` / `<Pascal>DlqUrl`. */
-export interface ConsumerQueues {
-  /** The consumer name as in the ledger (`Email` → `email`, `UserProfile` → `user-profile`). */
-  readonly consumer: string;
-  readonly queueUrl: string;
-  readonly dlqUrl: string;
-}
-
-const kebab = (pascal: string): string => pascal.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase();
-
-export const consumerQueues = (outputs: Readonly<Record<string, string>>): ConsumerQueues[] =>
-  Object.keys(outputs)
-    .filter((key) => key.endsWith('QueueUrl') && outputs[`${key.slice(0, -'QueueUrl'.length)}DlqUrl`] !== undefined)
-    .map((key) => {
-      const pascal = key.slice(0, -'QueueUrl'.length);
-      return { consumer: kebab(pascal), queueUrl: outputs[key]!, dlqUrl: outputs[`${pascal}DlqUrl`]! };
-    });
 
 export interface QueueDepth {
   /** Ready to be received (the backlog). */
@@ -96,7 +79,7 @@ export const waitForEmptyQueues = async (
     if (quietPolls >= 3) return true;
     if (Date.now() - lastLog > 15_000) {
       lastLog = Date.now();
-      const detail = queues.map((queue, i) => `${queue.consumer} ${depths[i]!.visible}+${depths[i]!.inFlight}+${depths[i]!.delayed}`);
+      const detail = queues.map((queue, i) => `${queue.name} ${depths[i]!.visible}+${depths[i]!.inFlight}+${depths[i]!.delayed}`);
       log(`waiting for the queues to empty: ${detail.join(', ')} (visible+in flight+delayed)`);
     }
     await sleep(1_000);

@@ -28,10 +28,12 @@ import { dlqRedrive } from '../../lib/cli/dlq-redrive.ts';
 import { peekDeadLetters } from '../../lib/cli/dead-letters.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import type { Target } from '../../lib/cli/target.ts';
+import { OutputKeys, consumerQueuesInOutputs, type ConsumerQueues } from '../../lib/constructs/output-keys.ts';
+import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { peekEnvelopeIdentity } from '#shared/envelope';
 import { tombstoneKey } from '#shared/erasure';
-import { clientsFor, consumerQueues, scanLedger, waitForEmptyQueues, type Clients, type ConsumerQueues, type Effect } from './aws.ts';
+import { clientsFor, scanLedger, waitForEmptyQueues, type Clients, type Effect } from './aws.ts';
 import {
   refusedByOutage,
   reuseOneKey,
@@ -213,7 +215,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   const violations: string[] = [];
   let target = initial;
   let clients = clientsFor(target.state);
-  const queues = consumerQueues(target.state.outputs);
+  const queues = consumerQueuesInOutputs(target.state.outputs);
 
   // ---- send, with one kill -9 and restart part-way
   const accepted = new Map<number, string>();
@@ -226,7 +228,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   const sendStarted = Date.now();
   let nextStart = performance.now();
 
-  const ledgerTable = target.state.outputs.LedgerTableName!;
+  const ledgerTable = target.state.outputs[SampleOutputKeys.LedgerTableName]!;
   let outage: OutageWindow | undefined;
   let outageSeconds = 0;
   let refusedBeforeRestart = 0;
@@ -349,7 +351,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   const drainSeconds = (Date.now() - drainStarted) / 1000;
 
   // ---- check the invariants
-  const effects = await scanLedger(clients.dynamodb, target.state.outputs.LedgerTableName!);
+  const effects = await scanLedger(clients.dynamodb, target.state.outputs[SampleOutputKeys.LedgerTableName]!);
   const itemCounts = new Map<string, number>();
   for (const { eventId, consumer } of effects) itemCounts.set(`${eventId}|${consumer}`, (itemCounts.get(`${eventId}|${consumer}`) ?? 0) + 1);
   const ourEffects = effects.filter((effect) => byEventId.has(effect.eventId) || scenarioById.has(effect.eventId));
@@ -357,7 +359,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   let effectsExpected = 0;
   let missing = 0;
   const ledgerItems = new Map(effects.map((effect) => [`${effect.eventId}|${effect.consumer}`, effect]));
-  const tombstones = await readTombstones(clients, target.state.outputs.TombstoneTableName, scenario);
+  const tombstones = await readTombstones(clients, target.state.outputs[OutputKeys.TombstoneTableName], scenario);
   let performedBeforeErasure = 0;
   const checkEffects = (eventId: string, label: string, expected: Readonly<Record<string, ScenarioEvent['expected'][string]>>, subject?: string) => {
     for (const consumer of CONSUMERS) {
@@ -456,7 +458,7 @@ async function readDeadLetters(clients: Clients, queues: readonly ConsumerQueues
   for (const queue of queues) {
     const letters = await peekDeadLetters({ sqs: clients.sqs, url: queue.dlqUrl }, 100_000);
     result.set(
-      queue.consumer,
+      queue.name,
       new Map(letters.map((letter) => [peekEnvelopeIdentity(letter.body).eventId ?? `message:${letter.messageId}`, letter.body.includes(`"${POISON_SKU}"`)])),
     );
   }

@@ -20,6 +20,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createEnvelope } from '#shared/envelope';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '#shared/idempotent-request';
+import { OutputKeys, consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import type { Clients } from './aws.ts';
 import { RequestFailedError, jsonOf, sendRaw } from './http.ts';
 
@@ -187,7 +188,7 @@ export const reuseOneKey = async (state: ScenarioState, clients: Clients, runId:
   const first = orderBody(`${runId}-kr-order-a`, `${runId}-kr-cus-a`);
   const orderA = await accepted(state, '/orders', first, key, violations);
   const erasure = await accepted(state, `/users/${runId}-kr-user/erasure`, { reason: 'key reuse' }, key, violations);
-  const table = state.outputs.IdempotencyTableName!;
+  const table = state.outputs[OutputKeys.IdempotencyTableName]!;
   if ((await forgetProducerRecords(clients, table, [orderA, erasure])) < 2) violations.push('key reuse: fewer than two producer records found to expire');
   const orderB = await accepted(state, '/orders', orderBody(`${runId}-kr-order-b`, `${runId}-kr-cus-b`), key, violations);
   // While B's record lives, A again would rightly be refused (422: the key is B's now); once it is gone too:
@@ -232,7 +233,7 @@ export const seedDeadLettersThenErase = async (
       datasubject: customer,
     };
     for (const consumer of consumers) {
-      const dlqUrl = state.outputs[`${consumer[0]!.toUpperCase()}${consumer.slice(1)}DlqUrl`]!;
+      const dlqUrl = state.outputs[consumerOutputKeys(consumer).dlqUrl]!;
       await clients.sqs.send(
         new SendMessageCommand({
           QueueUrl: dlqUrl,

@@ -7,6 +7,7 @@
  */
 import { peekEnvelopeIdentity } from '#shared/envelope';
 import { failureRecordKey } from '#adapters/failure-store';
+import { OutputKeys } from '../constructs/output-keys.ts';
 import { findConsumer } from './consumers.ts';
 import { deadLetterQueue, peekDeadLetters, queueCounts } from './dead-letters.ts';
 import { ExitCode } from './errors.ts';
@@ -47,9 +48,9 @@ export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions
   const identities = letters.map((letter) => ({ letter, identity: peekEnvelopeIdentity(letter.body) }));
   const keyOf = ({ letter, identity }: (typeof identities)[number]): string =>
     failureRecordKey({ consumer: consumer.name, eventId: identity.eventId, messageId: letter.messageId });
-  const tableName = target.outputs.FailureTableName;
+  const tableName = target.outputs[OutputKeys.FailureTableName];
   if (tableName === undefined && letters.length > 0) {
-    io.stderr.write(`Note: ${target.description} has no FailureTableName output, so no failure reasons are shown.\n`);
+    io.stderr.write(`Note: ${target.description} has no ${OutputKeys.FailureTableName} output, so no failure reasons are shown.\n`);
   }
   const [records, erasures] = await Promise.all([
     tableName === undefined || letters.length === 0

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { ListMessageMoveTasksResultEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { peekEnvelopeIdentity } from '#shared/envelope';
+import { OutputKeys } from '../constructs/output-keys.ts';
 import { findConsumer } from './consumers.ts';
 import type { Consumer } from './consumers.ts';
 import {
@@ -170,7 +171,7 @@ const erasedAmong = async (target: Target, consumer: Consumer, letters: readonly
 
 /** The dead letters `peek` would show, checked for erased subjects; null when not known. */
 const sampleErasedSubjects = async (target: Target, consumer: Consumer, depth: number, io: CliIo): Promise<ErasedSubjectsCount | null> => {
-  if (target.outputs.TombstoneTableName === undefined) return null;
+  if (target.outputs[OutputKeys.TombstoneTableName] === undefined) return null;
   let letters: DeadLetter[];
   try {
     letters = await peekDeadLetters(deadLetterQueue(target, consumer), DEFAULT_PEEK_LIMIT);
@@ -261,7 +262,7 @@ const sendThenDeleteRedrive = async (
   let failed = 0;
   let scanned = 0;
   // Counted over every message moved; not at all when the stack keeps no tombstones or a lookup fails.
-  let countingErased = target.outputs.TombstoneTableName !== undefined;
+  let countingErased = target.outputs[OutputKeys.TombstoneTableName] !== undefined;
   let erasedCount = 0;
   try {
     while (selective ? found.size < wanted.size && scanned < depthAtStart : moved + failed < total) {

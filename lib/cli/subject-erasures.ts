@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { Envelope } from '#shared/envelope';
 import { predatesErasure, tombstoneExpired, tombstoneKey } from '#shared/erasure';
+import { OutputKeys } from '../constructs/output-keys.ts';
 import { batchGet } from './batch-get.ts';
 import type { CliIo } from './io.ts';
 import type { Target } from './target.ts';
@@ -52,7 +53,7 @@ export const getSubjectErasures = async (
   bodies: readonly string[],
   io: Pick<CliIo, 'now' | 'sleep'>,
 ): Promise<(SubjectErasure | null)[] | undefined> => {
-  const tableName = target.outputs.TombstoneTableName;
+  const tableName = target.outputs[OutputKeys.TombstoneTableName];
   if (tableName === undefined) return undefined;
   const events = bodies.map(subjectOf);
   const keys = events.flatMap((event) => (event === undefined ? [] : [tombstoneKey(consumer, event.subject)]));

@@ -22,6 +22,11 @@ export function pascalCase(name: string): string {
     .join('');
 }
 
+/** The inverse of {@link pascalCase} for consumer names: `Email` → `email`, `UserProfile` → `user-profile`. */
+export function kebabCase(pascal: string): string {
+  return pascal.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase();
+}
+
 /** Key prefixes in the shared tables that belong to something other than a consumer. */
 const RESERVED_NAMES: ReadonlySet<string> = new Set([PRODUCER_IDEMPOTENCY_KEY_PREFIX]);
 
@@ -32,6 +37,13 @@ export function assertConsumerName(name: string): void {
   if (name.length > CONSUMER_NAME_MAX || !CONSUMER_NAME.test(name)) {
     throw new QueueflowConfigError(
       `Invalid consumer name '${name}': use 1-${CONSUMER_NAME_MAX} lower-case letters, digits and single hyphens, starting with a letter (e.g. 'email', 'user-profile').`,
+    );
+  }
+  // The CLI and the tools find a consumer by its output keys (`UserProfileQueueUrl`): the name
+  // must come back from them unchanged, so a word may not start with a digit (`user-2fa`).
+  if (kebabCase(pascalCase(name)) !== name) {
+    throw new QueueflowConfigError(
+      `Invalid consumer name '${name}': its output keys would read back as '${kebabCase(pascalCase(name))}'; start each hyphen-separated word with a letter.`,
     );
   }
 }

@@ -26,6 +26,7 @@ import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent
 import { QueueflowConfigError } from './errors.ts';
 import { grantOwnItems } from './grants.ts';
 import { assertEventTypeName, pascalCase } from './naming.ts';
+import { OutputKeys, consumerOutputKeys } from './output-keys.ts';
 import { QueueConsumer, type ConsumerDefinition, type QueueConsumerOptions } from './queue-consumer.ts';
 import { createQueueflowFunction } from './queueflow-function.ts';
 import { createQueueflowTable } from './queueflow-table.ts';
@@ -388,7 +389,7 @@ export class QueueWorkflow extends Construct {
         timeToLiveAttribute: 'expiration',
         removalPolicy: this.removalPolicy,
       });
-      addReadableOutput(this, 'TombstoneTableName', this.tombstones.tableName, 'Erasure tombstones: one per consumer and erased data subject');
+      addReadableOutput(this, OutputKeys.TombstoneTableName, this.tombstones.tableName, 'Erasure tombstones: one per consumer and erased data subject');
     }
   }
 
@@ -429,10 +430,10 @@ export class QueueWorkflow extends Construct {
     this.consumersByName.set(definition.name, consumer);
     this.monitoring.watchConsumer(consumer);
 
-    const pascal = pascalCase(definition.name);
-    addReadableOutput(this, `${pascal}QueueUrl`, consumer.queue.queueUrl, `Queue of consumer '${definition.name}'`);
-    addReadableOutput(this, `${pascal}DlqUrl`, consumer.deadLetterQueue.queueUrl, `Dead-letter queue of consumer '${definition.name}'`);
-    addReadableOutput(this, `${pascal}FunctionName`, consumer.function.functionName, `Function of consumer '${definition.name}'`);
+    const keys = consumerOutputKeys(definition.name);
+    addReadableOutput(this, keys.queueUrl, consumer.queue.queueUrl, `Queue of consumer '${definition.name}'`);
+    addReadableOutput(this, keys.dlqUrl, consumer.deadLetterQueue.queueUrl, `Dead-letter queue of consumer '${definition.name}'`);
+    addReadableOutput(this, keys.functionName, consumer.function.functionName, `Function of consumer '${definition.name}'`);
     return consumer;
   }
 
@@ -511,14 +512,14 @@ export class QueueWorkflow extends Construct {
   private addOutputs(): void {
     // RestApi adds its own `<id>Endpoint<hash>` output; ApiUrl replaces it under a readable key.
     this.api.node.tryRemoveChild('Endpoint');
-    addReadableOutput(this, 'ApiUrl', this.api.url, 'Base URL of the event API');
+    addReadableOutput(this, OutputKeys.ApiUrl, this.api.url, 'Base URL of the event API');
     if (this.apiKey) {
-      addReadableOutput(this, 'ApiKeyId', this.apiKey.keyId, 'API key id; read its value with aws apigateway get-api-key --include-value');
+      addReadableOutput(this, OutputKeys.ApiKeyId, this.apiKey.keyId, 'API key id; read its value with aws apigateway get-api-key --include-value');
     }
-    addReadableOutput(this, 'TopicArn', this.topic.topicArn, 'Event topic');
-    addReadableOutput(this, 'AlarmTopicArn', this.alarmTopic.topicArn, 'Topic the CloudWatch alarms notify; subscribe operators to it');
-    addReadableOutput(this, 'IdempotencyTableName', this.idempotencyTable.tableName, 'Powertools idempotency records');
-    addReadableOutput(this, 'FailureTableName', this.failureTable.tableName, 'Last failure of each failed event, per consumer');
+    addReadableOutput(this, OutputKeys.TopicArn, this.topic.topicArn, 'Event topic');
+    addReadableOutput(this, OutputKeys.AlarmTopicArn, this.alarmTopic.topicArn, 'Topic the CloudWatch alarms notify; subscribe operators to it');
+    addReadableOutput(this, OutputKeys.IdempotencyTableName, this.idempotencyTable.tableName, 'Powertools idempotency records');
+    addReadableOutput(this, OutputKeys.FailureTableName, this.failureTable.tableName, 'Last failure of each failed event, per consumer');
   }
 
   private buildProducer(): NodejsFunction {

@@ -6,6 +6,7 @@ import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from '../../lam
 import { QueueWorkflow } from '../constructs/queue-workflow.ts';
 import { createQueueflowTable } from '../constructs/queueflow-table.ts';
 import { addReadableOutput } from '../constructs/readable-output.ts';
+import { SampleOutputKeys } from './sample-output-keys.ts';
 
 const handlerEntry = (file: string): string => fileURLToPath(new URL(`../../lambdas/handlers/${file}`, import.meta.url));
 
@@ -45,7 +46,7 @@ export class QueueflowSampleStack extends Stack {
     });
 
     this.ledgerTable = createQueueflowTable(this, 'LedgerTable', { partitionKey: 'pk', removalPolicy: RemovalPolicy.DESTROY });
-    addReadableOutput(this, 'LedgerTableName', this.ledgerTable.tableName, 'One item per effect the sample consumers perform');
+    addReadableOutput(this, SampleOutputKeys.LedgerTableName, this.ledgerTable.tableName, 'One item per effect the sample consumers perform');
 
     const allEvents = [EventTypes.OrderPlaced, EventTypes.UserErasureRequested];
     const consumers = [

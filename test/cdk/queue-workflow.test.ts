@@ -196,6 +196,8 @@ describe('QueueWorkflow', () => {
 
     it.each<[string, Partial<ConsumerDefinition>, RegExp]>([
       ['a bad consumer name', { name: 'Email!' }, /Invalid consumer name 'Email!'/],
+      ['a name its output keys cannot give back', { name: 'user-2fa' }, /'user-2fa': its output keys would read back as 'user2fa'/],
+      ['the reserved name producer', { name: 'producer' }, /Consumer name 'producer' is reserved/],
       ['an unknown event type', { eventTypes: ['order.shipped'] }, /unknown event type\(s\) 'order.shipped'.*known: order.placed/],
       ['no event type', { eventTypes: [] }, /eventTypes must list 1-150 event types/],
       ['an event type listed twice', { eventTypes: ['order.placed', 'order.placed'] }, /'order.placed' is listed twice/],

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import { PROJECT_DIR, startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
 interface Problem {
@@ -132,7 +133,7 @@ describe('bad requests to the sample API on the local runtime', () => {
   it('none of the bad requests published anything', async () => {
     // Assess
     expect((await snsPublishes()) - publishesBefore).toBe(0);
-    for (const key of ['EmailQueueUrl', 'SmsQueueUrl', 'InventoryQueueUrl']) {
+    for (const key of ['email', 'sms', 'inventory'].map((name) => consumerOutputKeys(name).queueUrl)) {
       const { Attributes = {} } = await runtime.clients.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: runtime.state.outputs[key], AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
       );

@@ -25,6 +25,8 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, type Envelope } from '#shared/envelope';
 import { HOLD_SECONDS } from '../../lib/cli/dead-letters.ts';
+import { consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
+import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
 import { startRuntime } from './helpers/runtime.ts';
 
 type Runtime = Awaited<ReturnType<typeof startRuntime>>;
@@ -92,7 +94,7 @@ describe('queueflow dlq against the local runtime', () => {
   const deadLetter = async (consumer: string, envelope: Envelope): Promise<void> => {
     await runtime.clients.sqs.send(
       new SendMessageCommand({
-        QueueUrl: runtime.outputOf(`${consumer}DlqUrl`),
+        QueueUrl: runtime.outputOf(consumerOutputKeys(consumer).dlqUrl),
         MessageBody: JSON.stringify(envelope),
         MessageAttributes: {
           eventType: { DataType: 'String', StringValue: envelope.type },
@@ -119,12 +121,12 @@ describe('queueflow dlq against the local runtime', () => {
 
   /** Every queue of a consumer is empty and idle: nothing left to arrive in its DLQ or ledger. */
   const settled = async (consumer: string): Promise<boolean> => {
-    const queue = await depth(runtime.outputOf(`${consumer}QueueUrl`));
+    const queue = await depth(runtime.outputOf(consumerOutputKeys(consumer).queueUrl));
     return queue.visible + queue.inFlight === 0;
   };
 
   const dlqEmpty = async (consumer: string): Promise<boolean> => {
-    const dlq = await depth(runtime.outputOf(`${consumer}DlqUrl`));
+    const dlq = await depth(runtime.outputOf(consumerOutputKeys(consumer).dlqUrl));
     return dlq.visible + dlq.inFlight === 0;
   };
 
@@ -134,7 +136,7 @@ describe('queueflow dlq against the local runtime', () => {
     do {
       const page = await runtime.clients.dynamodb.send(
         new ScanCommand({
-          TableName: runtime.outputOf('LedgerTableName'),
+          TableName: runtime.outputOf(SampleOutputKeys.LedgerTableName),
           FilterExpression: '#consumer = :consumer',
           ExpressionAttributeNames: { '#consumer': 'consumer' },
           ExpressionAttributeValues: { ':consumer': { S: consumer } },
@@ -149,7 +151,7 @@ describe('queueflow dlq against the local runtime', () => {
 
   /** The ledger item of one effect (its key is the effect's idempotency key), if any. */
   const ledgerItem = async (consumer: string, eventId: string, effect: string): Promise<Record<string, unknown> | undefined> =>
-    (await documents.send(new GetCommand({ TableName: runtime.outputOf('LedgerTableName'), Key: { pk: `${consumer}#${eventId}#${effect}` } }))).Item;
+    (await documents.send(new GetCommand({ TableName: runtime.outputOf(SampleOutputKeys.LedgerTableName), Key: { pk: `${consumer}#${eventId}#${effect}` } }))).Item;
 
   const countOf = (values: readonly string[], value: string): number => values.filter((entry) => entry === value).length;
 
@@ -244,7 +246,7 @@ describe('queueflow dlq against the local runtime', () => {
       ['sms', 'sms.sent'],
     ] as const) {
       await waitFor(`${consumer} to process the redriven order`, async () => (await ledgerEffects(consumer)).includes(envelope.id));
-      await waitFor(`${consumer}'s queue to settle`, () => settled(consumer[0]!.toUpperCase() + consumer.slice(1)));
+      await waitFor(`${consumer}'s queue to settle`, () => settled(consumer));
       expect(countOf(await ledgerEffects(consumer), envelope.id)).toBe(1);
       expect(await ledgerItem(consumer, envelope.id, effect)).toMatchObject({ status: 'performed', deliveries: 1 });
     }

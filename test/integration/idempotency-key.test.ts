@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '#shared/idempotent-request';
+import { OutputKeys } from '../../lib/constructs/output-keys.ts';
 import { ledgerOf, type LedgerItem } from './helpers/ledger.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
@@ -34,7 +35,7 @@ describe('Idempotency-Key scope on the local runtime', () => {
 
   /** Deletes every producer record (`producer#…`) from the idempotency table; returns how many. */
   const expireProducerRecords = async (): Promise<number> => {
-    const TableName = runtime.outputOf('IdempotencyTableName');
+    const TableName = runtime.outputOf(OutputKeys.IdempotencyTableName);
     let deleted = 0;
     let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
     do {

@@ -13,7 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumerQueues, queueDepth, scanLedger, waitForEmptyQueues } from '../../bench/lib/aws.ts';
+import { queueDepth, scanLedger, waitForEmptyQueues } from '../../bench/lib/aws.ts';
+import { OutputKeys, consumerQueuesInOutputs } from '../../lib/constructs/output-keys.ts';
+import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
 const OUTAGE_MS = 90_000;
@@ -33,7 +35,7 @@ describe('a 90 s outage of the ledger table', () => {
   it('leaves every DLQ empty and every order processed once after recovery', { timeout: 480_000 }, async () => {
     // Prepare: the table's definition, to create it again as it was
     const { dynamodb, sqs } = runtime.clients;
-    const tableName = runtime.outputOf('LedgerTableName');
+    const tableName = runtime.outputOf(SampleOutputKeys.LedgerTableName);
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
     const definition: CreateTableCommandInput = {
       TableName: tableName,
@@ -59,9 +61,9 @@ describe('a 90 s outage of the ledger table', () => {
     }
     await sleep(Math.max(0, outageStarted + OUTAGE_MS - Date.now()));
     // Deliveries failed meanwhile, and their failure records say they are being retried.
-    const { Items: failures = [] } = await dynamodb.send(new ScanCommand({ TableName: runtime.outputOf('FailureTableName') }));
+    const { Items: failures = [] } = await dynamodb.send(new ScanCommand({ TableName: runtime.outputOf(OutputKeys.FailureTableName) }));
     await dynamodb.send(new CreateTableCommand(definition));
-    const queues = consumerQueues(runtime.state.outputs);
+    const queues = consumerQueuesInOutputs(runtime.state.outputs);
     const drained = await waitForEmptyQueues(sqs, queues, 300_000);
 
     // Assess
@@ -70,7 +72,7 @@ describe('a 90 s outage of the ledger table', () => {
     expect(drained).toBe(true);
     for (const queue of queues) {
       const dlq = await queueDepth(sqs, queue.dlqUrl);
-      expect({ consumer: queue.consumer, ...dlq }).toEqual({ consumer: queue.consumer, visible: 0, inFlight: 0, delayed: 0 });
+      expect({ consumer: queue.name, ...dlq }).toEqual({ consumer: queue.name, visible: 0, inFlight: 0, delayed: 0 });
     }
     const effects = (await scanLedger(dynamodb, tableName)).filter((effect) => orderIds.includes(effect.subject));
     expect(effects).toHaveLength(ORDERS * 3);

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
 const CONSUMERS = ['email', 'sms', 'inventory'];
@@ -26,7 +27,7 @@ const order = (index: number) => ({
 async function ledgerEffects(runtime: TestRuntime): Promise<Map<string, Set<string>>> {
   const documents = DynamoDBDocumentClient.from(runtime.clients.dynamodb);
   const effects = new Map<string, Set<string>>();
-  for await (const page of paginateScan({ client: documents }, { TableName: runtime.state.outputs.LedgerTableName })) {
+  for await (const page of paginateScan({ client: documents }, { TableName: runtime.state.outputs[SampleOutputKeys.LedgerTableName] })) {
     for (const item of page.Items ?? []) {
       const consumers = effects.get(item.eventId as string) ?? new Set<string>();
       consumers.add(item.consumer as string);

@@ -10,6 +10,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } 
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope } from '#shared/envelope';
+import { OutputKeys, consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import { ledgerOf } from './helpers/ledger.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
@@ -89,7 +90,7 @@ describe('the sample workflow on the local runtime', () => {
       { consumer: 'email', effect: 'user.erased', userId },
       { consumer: 'sms', effect: 'user.erased', userId },
     ]);
-    expect(await depth(runtime.outputOf('InventoryQueueUrl'))).toBe(0);
+    expect(await depth(runtime.outputOf(consumerOutputKeys('inventory').queueUrl))).toBe(0);
   });
 
   it('an order with an unknown SKU goes to the inventory DLQ on its first attempt, and to no other DLQ', async () => {
@@ -128,10 +129,10 @@ describe('the sample workflow on the local runtime', () => {
       { consumer: 'email', effect: 'email.sent', status: 'performed', deliveries: 1 },
       { consumer: 'sms', effect: 'sms.sent', status: 'performed', deliveries: 1 },
     ]);
-    const { Item: failure } = await ledger.send(new GetCommand({ TableName: runtime.outputOf('FailureTableName'), Key: { pk: `inventory#${eventId}` } }));
+    const { Item: failure } = await ledger.send(new GetCommand({ TableName: runtime.outputOf(OutputKeys.FailureTableName), Key: { pk: `inventory#${eventId}` } }));
     expect(failure).toMatchObject({ consumer: 'inventory', eventId, errorType: 'UnknownSkuError', attempts: 1, permanent: true });
     // The original was deleted as handled: nothing retries in the inventory queue.
-    expect(await depth(runtime.outputOf('InventoryQueueUrl'))).toBe(0);
+    expect(await depth(runtime.outputOf(consumerOutputKeys('inventory').queueUrl))).toBe(0);
     expect(await depth(runtime.outputOf('EmailDlqUrl'))).toBe(0);
     expect(await depth(runtime.outputOf('SmsDlqUrl'))).toBe(0);
     expect(await depth(dlq)).toBe(before + 1);
@@ -141,7 +142,7 @@ describe('the sample workflow on the local runtime', () => {
     // Prepare
     const placed = order();
     const envelope = createEnvelope({ type: 'order.placed', source: 'queueflow/tests', data: placed, correlationId: randomUUID() });
-    const queueUrl = runtime.outputOf('EmailQueueUrl');
+    const queueUrl = runtime.outputOf(consumerOutputKeys('email').queueUrl);
     const copy = () =>
       runtime.clients.sqs.send(
         new SendMessageCommand({

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SampleOutputKeys } from '../../../lib/stacks/sample-output-keys.ts';
 import type { TestRuntime } from './runtime.ts';
 
 /** Long enough for a consumer that wrongly repeats an effect to have done so. */
@@ -30,7 +31,7 @@ export const ledgerOf = (runtime: TestRuntime) => {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await ledger.send(
-        new ScanCommand({ TableName: runtime.outputOf('LedgerTableName'), FilterExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': eventId }, ExclusiveStartKey }),
+        new ScanCommand({ TableName: runtime.outputOf(SampleOutputKeys.LedgerTableName), FilterExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': eventId }, ExclusiveStartKey }),
       );
       items.push(...((page.Items ?? []) as LedgerItem[]));
       ExclusiveStartKey = page.LastEvaluatedKey;
