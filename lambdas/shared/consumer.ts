@@ -138,8 +138,11 @@ export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, ra
     throwOnNoIdempotencyKey: true,
     expiresAfterSeconds: env.idempotencyTtlSeconds,
   });
-  const tombstones: TombstoneStore | undefined =
-    env.erasure === undefined ? undefined : createDynamoDbTombstoneStore(env.erasure.tombstoneTableName, env.erasure.tombstoneTtlSeconds);
+  // Only consumers that take an erasure event type keep tombstones.
+  const erasure: { readonly eventTypes: ReadonlySet<string>; readonly tombstones: TombstoneStore } | undefined =
+    env.erasure === undefined
+      ? undefined
+      : { eventTypes: env.erasure.eventTypes, tombstones: createDynamoDbTombstoneStore(env.erasure.tombstoneTableName, env.erasure.tombstoneTtlSeconds) };
   const permanent = (error: unknown): boolean => isPermanent?.(error) === true || isPermanentFailure(error);
 
   /**
@@ -149,24 +152,25 @@ export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, ra
    */
   const performOnce = async (envelope: Envelope, context: ConsumerContext): Promise<void> => {
     const subject = envelope.datasubject;
-    if (tombstones === undefined || env.erasure === undefined) return handle(envelope, context);
+    if (erasure === undefined) return handle(envelope, context);
+    const erases = erasure.eventTypes.has(envelope.type);
     if (subject === undefined) {
       // Erasing without a tombstone would not stick: say so loudly, but still erase what we can.
-      if (env.erasure.eventTypes.has(envelope.type)) context.logger.warn('Erasure event without a datasubject: no tombstone is left');
+      if (erases) context.logger.warn('Erasure event without a datasubject: no tombstone is left');
       return handle(envelope, context);
     }
-    if (env.erasure.eventTypes.has(envelope.type)) {
+    if (erases) {
       const erasedAt = new Date(envelope.time).toISOString();
-      await tombstones.write({ consumer: env.consumerName, subject, erasedAt, erasureEventId: envelope.id });
+      await erasure.tombstones.write({ consumer: env.consumerName, subject, erasedAt, erasureEventId: envelope.id });
       return handle(envelope, context);
     }
-    const erasure = await tombstones.read(env.consumerName, subject);
-    if (erasure === undefined || !predatesErasure(envelope.time, erasure.erasedAt)) return handle(envelope, context);
+    const tombstone = await erasure.tombstones.read(env.consumerName, subject);
+    if (tombstone === undefined || !predatesErasure(envelope.time, tombstone.erasedAt)) return handle(envelope, context);
     context.logger.info('Skipped: the data subject was erased after this event', {
-      erasureEventId: erasure.erasureEventId,
-      erasedAt: erasure.erasedAt,
+      erasureEventId: tombstone.erasureEventId,
+      erasedAt: tombstone.erasedAt,
     });
-    await onErasedSubject?.(envelope, { ...context, erasure });
+    await onErasedSubject?.(envelope, { ...context, erasure: tombstone });
   };
 
   const handleOnce = makeIdempotent(performOnce, {
@@ -178,14 +182,14 @@ export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, ra
   });
   const processor = new BatchProcessor(EventType.SQS);
 
-  const storeFailure = (record: SQSRecord, attempt: number, identity: EnvelopeIdentity, error: unknown, isPermanentFailure: boolean) =>
+  const storeFailure = (record: SQSRecord, attempt: number, identity: EnvelopeIdentity, error: unknown, sentToDlq: boolean) =>
     recordFailure(env.failureTableName, {
       consumer: env.consumerName,
       messageId: record.messageId,
       ...identity,
       ...describeError(error),
       attempts: attempt,
-      permanent: isPermanentFailure,
+      permanent: sentToDlq,
       failedAt: new Date(),
       ttlSeconds: env.failureTtlSeconds,
     });

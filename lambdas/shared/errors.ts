@@ -35,6 +35,4 @@ const PERMANENT_LIBRARY_ERRORS: ReadonlySet<string> = new Set(['IdempotencyValid
 
 /** Whether `error` is permanent: a {@link PermanentError} (or marked `permanent: true`), or a known permanent library error. */
 export const isPermanentFailure = (error: unknown): boolean =>
-  error instanceof PermanentError ||
-  (error instanceof Error &&
-    ((error as { permanent?: unknown }).permanent === true || PERMANENT_LIBRARY_ERRORS.has(error.name)));
+  error instanceof Error && ((error as { permanent?: unknown }).permanent === true || PERMANENT_LIBRARY_ERRORS.has(error.name));

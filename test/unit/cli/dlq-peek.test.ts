@@ -27,21 +27,18 @@ const failure = {
   expiration: 1_900_000_000,
 };
 
+/** Fresh mocks and a DLQ that hands out `letters` once (then nothing), releases them and counts them. */
+const dlqHolding = (letters: ReturnType<typeof deadLetter>[]): void => {
+  sqs.reset();
+  documents.reset();
+  sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: letters }).resolves({});
+  sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: String(letters.length), ApproximateNumberOfMessagesNotVisible: '0' } });
+};
+
 describe('dlq peek', () => {
   beforeEach(() => {
-    sqs.reset();
-    documents.reset();
-    sqs
-      .on(ReceiveMessageCommand)
-      .resolvesOnce({
-        Messages: [
-          deadLetter({ messageId: 'm-1', eventId: 'e-1' }),
-          deadLetter({ messageId: 'm-2', body: 'not an envelope', receiveCount: 4 }),
-        ],
-      })
-      .resolves({});
-    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0' } });
+    dlqHolding([deadLetter({ messageId: 'm-1', eventId: 'e-1' }), deadLetter({ messageId: 'm-2', body: 'not an envelope', receiveCount: 4 })]);
     documents.on(BatchGetCommand).resolves({ Responses: { [OUTPUTS.FailureTableName]: [failure] } });
   });
 
@@ -198,20 +195,11 @@ describe('dlq peek: how a dead letter got there', () => {
   const record = (eventId: string, fields: Record<string, unknown>) => ({ ...failure, pk: `inventory#${eventId}`, eventId, ...fields });
 
   beforeEach(() => {
-    sqs.reset();
-    documents.reset();
-    sqs
-      .on(ReceiveMessageCommand)
-      .resolvesOnce({
-        Messages: [
-          deadLetter({ messageId: 'm-1', eventId: 'e-permanent', sentAt: NOW - 3_000 }),
-          deadLetter({ messageId: 'm-2', eventId: 'e-transient', sentAt: NOW - 2_000 }),
-          deadLetter({ messageId: 'm-3', eventId: 'e-older-record', sentAt: NOW - 1_000 }),
-        ],
-      })
-      .resolves({});
-    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0' } });
+    dlqHolding([
+      deadLetter({ messageId: 'm-1', eventId: 'e-permanent', sentAt: NOW - 3_000 }),
+      deadLetter({ messageId: 'm-2', eventId: 'e-transient', sentAt: NOW - 2_000 }),
+      deadLetter({ messageId: 'm-3', eventId: 'e-older-record', sentAt: NOW - 1_000 }),
+    ]);
     documents.on(BatchGetCommand).callsFake(
       batchGetFrom({
         [OUTPUTS.FailureTableName]: [
@@ -283,11 +271,7 @@ describe('dlq peek: erased data subjects', () => {
   };
 
   beforeEach(() => {
-    sqs.reset();
-    documents.reset();
-    sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: letters }).resolves({});
-    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '5', ApproximateNumberOfMessagesNotVisible: '0' } });
+    dlqHolding(letters);
     documents.on(BatchGetCommand).callsFake(batchGetFrom(tables));
   });
 
