@@ -3,6 +3,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  waitUntilTableExists,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SetSubscriptionAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -147,5 +148,8 @@ async function provisionTable(table: LocalTable, dynamodb: DynamoDBClient, repor
       : {}),
   };
   await dynamodb.send(new CreateTableCommand(input));
+  // dynalite answers CreateTable with CREATING and turns the table ACTIVE after a timer and a
+  // LevelDB write; until then every item call fails ResourceNotFoundException, as on AWS.
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: table.name });
   report.created.push(table.logicalId);
 }

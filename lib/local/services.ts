@@ -111,7 +111,8 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
   await fauxqs.ready();
 
   if (options.dataDir !== undefined) mkdirSync(join(options.dataDir, 'dynamodb'), { recursive: true });
-  // createTableMs 0: tables are ACTIVE at once, so provisioning needs no waiter.
+  // createTableMs 0: a new table turns ACTIVE on the next timer tick, not in CreateTable's answer;
+  // provisioning waits for it.
   const dynamo = dynalite({
     ...(options.dataDir === undefined ? {} : { path: join(options.dataDir, 'dynamodb') }),
     createTableMs: 0,

@@ -11,6 +11,7 @@ import {
   ListTablesCommand,
   PutItemCommand,
   TransactWriteItemsCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -60,13 +61,18 @@ function listeningAddresses(): Set<string> {
   return listening;
 }
 
-const table = (name: string) =>
-  new CreateTableCommand({
-    TableName: name,
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
-  });
+// CreateTable answers CREATING; item calls succeed once the table is ACTIVE (as on AWS), so wait.
+const createTable = async (dynamodb: DynamoDBClient, name: string) => {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+    }),
+  );
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { TableName: name });
+};
 
 describe('startServices', () => {
   const open: LocalServices[] = [];
@@ -92,7 +98,7 @@ describe('startServices', () => {
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, WaitTimeSeconds: 1 }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 't' }));
     const published = await sns.send(new PublishCommand({ TopicArn: topic.TopicArn, Message: 'm' }));
-    await dynamodb.send(table('tbl'));
+    await createTable(dynamodb, 'tbl');
     await dynamodb.send(new PutItemCommand({ TableName: 'tbl', Item: { pk: { S: 'a' } } }));
     const item = await dynamodb.send(new GetItemCommand({ TableName: 'tbl', Key: { pk: { S: 'a' } } }));
 
@@ -162,7 +168,7 @@ describe('startServices', () => {
       const services = await start();
       const dynamodb = oneAttempt(services);
       for (const name of names) {
-        await dynamodb.send(table(name));
+        await createTable(dynamodb, name);
         await dynamodb.send(new PutItemCommand({ TableName: name, Item: { pk: { S: 'kept' } } }));
       }
       return { services, dynamodb };
@@ -316,7 +322,7 @@ describe('startServices', () => {
     const before = clientsFor(first);
     const queue = await before.sqs.send(new CreateQueueCommand({ QueueName: 'kept' }));
     await before.sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: 'survives' }));
-    await before.dynamodb.send(table('kept'));
+    await createTable(before.dynamodb, 'kept');
     await before.dynamodb.send(new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'x' } } }));
     await first.close();
     open.splice(open.indexOf(first), 1);
