@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// The sample imports the library by its package name, as a user's app does; tsx and esbuild read
+// the same mapping from tsconfig.json's `paths`, vitest from here.
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^queueflow$/, replacement: source('./lib/index.ts') },
+      { find: /^queueflow\/lambda$/, replacement: source('./lambdas/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { consumerQueuesInOutputs, type ConsumerQueues } from '../lib/constructs/output-keys.ts';
 import { synthesize } from '../lib/local/synth.ts';
-import { SampleOutputKeys } from '../lib/stacks/sample-output-keys.ts';
+import { SampleOutputKeys } from '../sample/output-keys.ts';
 import { templateFunctions, type TemplateFunction } from './lib/assembly.ts';
 import { clientsFor, queueDepth, scanLedger, waitForEmptyQueues, type Clients } from './lib/aws.ts';
 import { measureBundles, type BundleMeasurement } from './lib/bundles.ts';

@@ -15,15 +15,15 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { createDynamoDbLedger } from '#adapters/ledger';
-import { reserveStock } from '#domain/inventory';
-import { notify } from '#domain/notifications';
-import type { SampleEvent } from '#domain/sample-event';
-import { EventTypes, OrderPlacedBody } from '#shared/events';
-import { ProblemError, problemResponse } from '#shared/problem';
-import { readJsonObjectBody, requireJsonContentType } from '#shared/request';
-import { simulateLatency } from '#shared/simulated-latency';
-import { compileBodyValidator } from '#shared/validation';
+import { createDynamoDbLedger } from '../sample/lambdas/adapters/ledger.ts';
+import { reserveStock } from '../sample/lambdas/domain/inventory.ts';
+import { notify } from '../sample/lambdas/domain/notifications.ts';
+import type { SampleEvent } from '../sample/lambdas/domain/sample-event.ts';
+import { EventTypes, OrderPlacedBody } from '../sample/events.ts';
+import { ProblemError, problemResponse } from '../lambdas/shared/problem.ts';
+import { readJsonObjectBody, requireJsonContentType } from '../lambdas/shared/request.ts';
+import { simulateLatency } from '../sample/lambdas/simulated-latency.ts';
+import { compileBodyValidator } from '../lambdas/shared/validation.ts';
 import { parseLatencyRange } from './lib/latency.ts';
 
 const { values } = parseArgs({

@@ -15,7 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { z } from 'zod';
 import { defaultBundling } from '../../lib/constructs/queueflow-function.ts';
-import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from '../../lambdas/shared/events.ts';
+import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from '../../sample/events.ts';
 import { plausibleEnvironment, type TemplateFunction } from './assembly.ts';
 import { PROJECT_DIR } from './runtime.ts';
 import { median } from './summary.ts';

@@ -29,10 +29,10 @@ import { peekDeadLetters } from '../../lib/cli/dead-letters.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import type { Target } from '../../lib/cli/target.ts';
 import { OutputKeys, consumerQueuesInOutputs, type ConsumerQueues } from '../../lib/constructs/output-keys.ts';
-import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
+import { SampleOutputKeys } from '../../sample/output-keys.ts';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { peekEnvelopeIdentity } from '#shared/envelope';
-import { tombstoneKey } from '#shared/erasure';
+import { peekEnvelopeIdentity } from '../../lambdas/shared/envelope.ts';
+import { tombstoneKey } from '../../lambdas/shared/erasure.ts';
 import { clientsFor, scanLedger, waitForEmptyQueues, type Clients, type Effect } from './aws.ts';
 import {
   refusedByOutage,

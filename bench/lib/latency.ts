@@ -1,5 +1,5 @@
 /** The sample consumers' simulated downstream latencies (`SIMULATED_LATENCY_MS`, "min-max"). */
-import { readSampleConsumerEnv, type LatencyRange } from '#shared/env';
+import { readSampleConsumerEnv, type LatencyRange } from '../../sample/lambdas/env.ts';
 
 /** Parses "min-max" (or one number) exactly as the sample consumers do. */
 export const parseLatencyRange = (text: string): LatencyRange => {

@@ -6,7 +6,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { sqsClient } from '#adapters/sqs-client';
+import { sqsClient } from './sqs-client.ts';
 
 /** The Lambda event's attribute shape (`stringValue`, `dataType`) as SendMessage wants it. */
 const messageAttributesOf = (record: SQSRecord): Record<string, MessageAttributeValue> =>

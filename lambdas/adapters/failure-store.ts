@@ -4,7 +4,7 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '#adapters/dynamodb-client';
+import { dynamoDbClient } from './dynamodb-client.ts';
 
 export interface FailureRecord {
   readonly consumer: string;

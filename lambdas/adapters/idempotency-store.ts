@@ -1,6 +1,6 @@
 /** Powertools idempotency records in DynamoDB (table `IDEMPOTENCY_TABLE_NAME`, key `id`). */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { dynamoDbClient } from '#adapters/dynamodb-client';
+import { dynamoDbClient } from './dynamodb-client.ts';
 
 export const createIdempotencyStore = (tableName: string): DynamoDBPersistenceLayer =>
   new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamoDbClient });

@@ -1,6 +1,6 @@
 /** Publishes envelopes to the workflow's SNS topic. */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Envelope } from '#shared/envelope';
+import type { Envelope } from '../shared/envelope.ts';
 
 const sns = new SNSClient({});
 

@@ -1,6 +1,6 @@
 /** Changes a received message's visibility: how the consumer schedules its retry. */
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { sqsClient } from '#adapters/sqs-client';
+import { sqsClient } from './sqs-client.ts';
 
 export const changeMessageVisibility = async (
   queueUrl: string,

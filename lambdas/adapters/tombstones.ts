@@ -4,8 +4,8 @@
  * of the subject that arrives later (a retry, a redrive) skips its personal-data effect.
  */
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '#adapters/dynamodb-client';
-import { tombstoneExpired, tombstoneKey } from '#shared/erasure';
+import { dynamoDbClient } from './dynamodb-client.ts';
+import { tombstoneExpired, tombstoneKey } from '../shared/erasure.ts';
 
 export interface Tombstone {
   readonly consumer: string;

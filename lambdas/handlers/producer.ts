@@ -1,4 +1,4 @@
 /** The producer Lambda: API Gateway (REST, proxy) → validated CloudEvent → SNS. */
-import { createProducerHandler } from '#shared/producer';
+import { createProducerHandler } from '../shared/producer.ts';
 
 export const handler = createProducerHandler();

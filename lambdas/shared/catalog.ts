@@ -14,7 +14,7 @@ const EventCatalogEntry = z.object({
   method: z.string().min(1),
   resourcePath: z.string().startsWith('/'),
   schema: z.record(z.string(), z.unknown()),
-  /** JSON pointer of the data subject in the event data (see #shared/erasure). */
+  /** JSON pointer of the data subject in the event data (see shared/erasure.ts). */
   subject: z.string().startsWith('/').optional(),
 });
 export type EventCatalogEntry = z.infer<typeof EventCatalogEntry>;

@@ -17,19 +17,19 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { sendToDeadLetterQueue } from '#adapters/dead-letter-sender';
-import { recordFailure } from '#adapters/failure-store';
-import { createIdempotencyStore } from '#adapters/idempotency-store';
-import { changeMessageVisibility } from '#adapters/sqs-visibility';
-import { createDynamoDbTombstoneStore } from '#adapters/tombstones';
-import type { Tombstone, TombstoneStore } from '#adapters/tombstones';
-import { backoffSeconds } from '#shared/backoff';
-import { Envelope, peekEnvelopeIdentity } from '#shared/envelope';
-import type { EnvelopeIdentity } from '#shared/envelope';
-import { readConsumerEnv } from '#shared/env';
-import { predatesErasure } from '#shared/erasure';
-import { PermanentError, isPermanentFailure } from '#shared/errors';
-import { describeIssues } from '#shared/issues';
+import { sendToDeadLetterQueue } from '../adapters/dead-letter-sender.ts';
+import { recordFailure } from '../adapters/failure-store.ts';
+import { createIdempotencyStore } from '../adapters/idempotency-store.ts';
+import { changeMessageVisibility } from '../adapters/sqs-visibility.ts';
+import { createDynamoDbTombstoneStore } from '../adapters/tombstones.ts';
+import type { Tombstone, TombstoneStore } from '../adapters/tombstones.ts';
+import { backoffSeconds } from './backoff.ts';
+import { Envelope, peekEnvelopeIdentity } from './envelope.ts';
+import type { EnvelopeIdentity } from './envelope.ts';
+import { readConsumerEnv } from './env.ts';
+import { predatesErasure } from './erasure.ts';
+import { PermanentError, isPermanentFailure } from './errors.ts';
+import { describeIssues } from './issues.ts';
 
 /** What a consumer's `handle` gets besides the envelope. */
 export interface ConsumerContext {

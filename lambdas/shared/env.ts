@@ -3,8 +3,8 @@
  * fails loudly on its first invocation instead of misbehaving on some later record.
  */
 import * as z from 'zod';
-import { DEFAULT_BACKOFF, MAX_VISIBILITY_SECONDS } from '#shared/backoff';
-import { DEFAULT_TOMBSTONE_TTL_SECONDS } from '#shared/erasure';
+import { DEFAULT_BACKOFF, MAX_VISIBILITY_SECONDS } from './backoff.ts';
+import { DEFAULT_TOMBSTONE_TTL_SECONDS } from './erasure.ts';
 
 /** The function's environment is missing a variable or holds an invalid value. */
 export class ConfigurationError extends Error {
@@ -19,7 +19,12 @@ const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 const name = z.string().trim().min(1);
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const parseEnv = <T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> => {
+/**
+ * Validates the environment against a zod schema, treating empty variables as unset.
+ *
+ * @throws {ConfigurationError} naming every invalid variable
+ */
+export const parseEnv = <T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> => {
   // An empty variable is as good as unset: CDK and shells both produce them.
   const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = schema.safeParse(defined);
@@ -97,30 +102,3 @@ export type ConsumerEnv = z.infer<typeof ConsumerEnv>;
 
 /** @throws {ConfigurationError} */
 export const readConsumerEnv = (env: NodeJS.ProcessEnv = process.env): ConsumerEnv => parseEnv(ConsumerEnv, env);
-
-/** An inclusive range of milliseconds, written `"min-max"` (or one number for a fixed delay). */
-export interface LatencyRange {
-  readonly minMs: number;
-  readonly maxMs: number;
-}
-
-const LatencyRangeText = z
-  .string()
-  .regex(/^\d{1,6}(-\d{1,6})?$/, 'must be "min-max" in milliseconds, e.g. "300-800"')
-  .transform((text) => {
-    const [min, max = min] = text.split('-').map(Number) as [number, number?];
-    return { minMs: min, maxMs: max };
-  })
-  .refine((range) => range.maxMs >= range.minMs, 'max must be at least min');
-
-const SampleConsumerEnv = z
-  .object({
-    LEDGER_TABLE_NAME: name,
-    SIMULATED_LATENCY_MS: LatencyRangeText.optional(),
-  })
-  .transform((env) => ({ ledgerTableName: env.LEDGER_TABLE_NAME, simulatedLatency: env.SIMULATED_LATENCY_MS }));
-export type SampleConsumerEnv = z.infer<typeof SampleConsumerEnv>;
-
-/** The sample consumers' extra settings. @throws {ConfigurationError} */
-export const readSampleConsumerEnv = (env: NodeJS.ProcessEnv = process.env): SampleConsumerEnv =>
-  parseEnv(SampleConsumerEnv, env);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import * as z from 'zod';
-import { MAX_SUBJECT_LENGTH } from '#shared/erasure';
+import { MAX_SUBJECT_LENGTH } from './erasure.ts';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -20,7 +20,7 @@ export const Envelope = z.object({
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal('application/json').optional(),
   correlationid: z.string().regex(CORRELATION_ID),
-  /** Extension: the data subject (e.g. the customer id) when the event type names one; see #shared/erasure. */
+  /** Extension: the data subject (e.g. the customer id) when the event type names one; see shared/erasure.ts. */
   datasubject: z.string().min(1).max(MAX_SUBJECT_LENGTH).optional(),
   data: z.record(z.string(), z.unknown()),
 });
@@ -28,7 +28,7 @@ export type Envelope = z.infer<typeof Envelope>;
 
 export interface NewEnvelope {
   /**
-   * The event id of a request sent with an `Idempotency-Key` (`#shared/idempotent-request`):
+   * The event id of a request sent with an `Idempotency-Key` (`shared/idempotent-request.ts`):
    * derived from caller, path, key and request, so a retry that re-publishes after the producer's
    * idempotency record is gone (expired, or deleted after a failed publish) carries the same id
    * and the consumers' idempotency absorbs it. A new UUIDv7 when omitted.
@@ -38,7 +38,7 @@ export interface NewEnvelope {
   readonly source: string;
   readonly data: Record<string, unknown>;
   readonly correlationId: string;
-  /** The data subject, when the event type names one (`datasubject`; see #shared/erasure). */
+  /** The data subject, when the event type names one (`datasubject`; see shared/erasure.ts). */
   readonly subject?: string;
 }
 

@@ -10,7 +10,7 @@
  * {@link PRODUCER_IDEMPOTENCY_KEY_PREFIX}), so it holds no SDK client.
  */
 import { v5 as uuidv5 } from 'uuid';
-import { canonicalJsonSha256 } from '#shared/canonical-json';
+import { canonicalJsonSha256 } from './canonical-json.ts';
 
 /**
  * Key prefix of the producer's Powertools idempotency records: their ids are `producer#<hash>`.

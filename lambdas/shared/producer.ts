@@ -8,16 +8,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createIdempotencyStore } from '#adapters/idempotency-store';
-import { PublishFailedError, publishEnvelope, publishedSize } from '#adapters/sns-publisher';
-import { findCatalogEntry, loadEventCatalog } from '#shared/catalog';
-import type { EventCatalog } from '#shared/catalog';
-import { correlationIdFrom, createEnvelope } from '#shared/envelope';
-import { readProducerEnv } from '#shared/env';
-import { subjectAt } from '#shared/erasure';
-import { PRODUCER_IDEMPOTENCY_KEY_PREFIX, idempotentRequest } from '#shared/idempotent-request';
-import type { IdempotentRequest } from '#shared/idempotent-request';
-import { ProblemError, problemResponses } from '#shared/problem';
+import { createIdempotencyStore } from '../adapters/idempotency-store.ts';
+import { PublishFailedError, publishEnvelope, publishedSize } from '../adapters/sns-publisher.ts';
+import { findCatalogEntry, loadEventCatalog } from './catalog.ts';
+import type { EventCatalog } from './catalog.ts';
+import { correlationIdFrom, createEnvelope } from './envelope.ts';
+import { readProducerEnv } from './env.ts';
+import { subjectAt } from './erasure.ts';
+import { PRODUCER_IDEMPOTENCY_KEY_PREFIX, idempotentRequest } from './idempotent-request.ts';
+import type { IdempotentRequest } from './idempotent-request.ts';
+import { ProblemError, problemResponses } from './problem.ts';
 import {
   MAX_BODY_BYTES,
   concretePath,
@@ -27,8 +27,8 @@ import {
   readJsonObjectBody,
   readPathParameters,
   requireJsonContentType,
-} from '#shared/request';
-import { compileBodyValidator } from '#shared/validation';
+} from './request.ts';
+import { compileBodyValidator } from './validation.ts';
 
 /** The 202 body; also what an idempotent replay returns. */
 export interface Accepted {

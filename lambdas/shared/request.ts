@@ -3,7 +3,7 @@
  * answering a precise problem (see the producer HTTP contract in docs/architecture.md).
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ProblemError } from '#shared/problem';
+import { ProblemError } from './problem.ts';
 
 /** SNS's message size limit, which the body must leave room for. */
 export const MAX_BODY_BYTES = 262_144;

@@ -5,7 +5,7 @@
 import AjvDraft04 from 'ajv-draft-04';
 import type { ErrorObject } from 'ajv-draft-04';
 import addFormatsPlugin from 'ajv-formats';
-import type { FieldError } from '#shared/problem';
+import type { FieldError } from './problem.ts';
 
 // Both packages are CommonJS whose module.exports is also their `default`; NodeNext typing sees
 // the module object, so take `.default` when present and the value itself otherwise.

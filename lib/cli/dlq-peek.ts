@@ -5,8 +5,8 @@
  * The payload (`data`) is never shown; the failure records never hold it either. Nor is a
  * letter's data subject: that its consumer has erased it since is said without naming it.
  */
-import { peekEnvelopeIdentity } from '#shared/envelope';
-import { failureRecordKey } from '#adapters/failure-store';
+import { peekEnvelopeIdentity } from '../../lambdas/shared/envelope.ts';
+import { failureRecordKey } from '../../lambdas/adapters/failure-store.ts';
 import { OutputKeys } from '../constructs/output-keys.ts';
 import { findConsumer } from './consumers.ts';
 import { deadLetterQueue, peekDeadLetters, queueCounts } from './dead-letters.ts';

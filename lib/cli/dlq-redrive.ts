@@ -22,7 +22,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import type { ListMessageMoveTasksResultEntry, SQSClient } from '@aws-sdk/client-sqs';
-import { peekEnvelopeIdentity } from '#shared/envelope';
+import { peekEnvelopeIdentity } from '../../lambdas/shared/envelope.ts';
 import { OutputKeys } from '../constructs/output-keys.ts';
 import { findConsumer } from './consumers.ts';
 import type { Consumer } from './consumers.ts';

@@ -8,8 +8,8 @@
  * an error message.
  */
 import { z } from 'zod';
-import { Envelope } from '#shared/envelope';
-import { predatesErasure, tombstoneExpired, tombstoneKey } from '#shared/erasure';
+import { Envelope } from '../../lambdas/shared/envelope.ts';
+import { predatesErasure, tombstoneExpired, tombstoneKey } from '../../lambdas/shared/erasure.ts';
 import { OutputKeys } from '../constructs/output-keys.ts';
 import { batchGet } from './batch-get.ts';
 import type { CliIo } from './io.ts';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { QueueflowConfigError } from '../../lib/constructs/errors.ts';
 import { QueueWorkflow, type QueueWorkflowProps } from '../../lib/constructs/queue-workflow.ts';
 import { ALARM_EMAIL_CONTEXT_KEY } from '../../lib/constructs/workflow-monitoring.ts';
-import { QueueflowSampleStack } from '../../lib/stacks/sample-stack.ts';
+import { QueueflowSampleStack } from '../../sample/stack.ts';
 import { ERASURE_REQUESTED, FIXTURE_ENTRY, ORDER_PLACED } from './workflow-fixture.ts';
 
 const appWith = (context: Record<string, unknown> = {}): App => new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });

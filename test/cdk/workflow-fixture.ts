@@ -2,9 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { App, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { OrderPlacedBody, UserErasureRequestedBody } from '../../lambdas/shared/events.ts';
+import { OrderPlacedBody, UserErasureRequestedBody } from '../../sample/events.ts';
 import { QueueWorkflow, type EventTypeDefinition, type QueueWorkflowProps } from '../../lib/constructs/queue-workflow.ts';
-import { QueueflowSampleStack } from '../../lib/stacks/sample-stack.ts';
+import { QueueflowSampleStack } from '../../sample/stack.ts';
 
 export const FIXTURE_ENTRY = fileURLToPath(new URL('./fixtures/catalog-echo.ts', import.meta.url));
 

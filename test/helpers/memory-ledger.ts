@@ -1,4 +1,4 @@
-import type { EffectEntry, EffectLedger } from '#domain/effect-ledger';
+import type { EffectEntry, EffectLedger } from '../../sample/lambdas/domain/effect-ledger.ts';
 
 /** An {@link EffectLedger} that keeps the effects in memory, for domain tests. */
 export const memoryLedger = () => {

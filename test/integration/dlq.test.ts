@@ -23,10 +23,10 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, type Envelope } from '#shared/envelope';
+import { createEnvelope, type Envelope } from '../../lambdas/shared/envelope.ts';
 import { HOLD_SECONDS } from '../../lib/cli/dead-letters.ts';
 import { consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
-import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
+import { SampleOutputKeys } from '../../sample/output-keys.ts';
 import { startRuntime } from './helpers/runtime.ts';
 
 type Runtime = Awaited<ReturnType<typeof startRuntime>>;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '#shared/idempotent-request';
+import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
 import { OutputKeys } from '../../lib/constructs/output-keys.ts';
 import { ledgerOf, type LedgerItem } from './helpers/ledger.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';

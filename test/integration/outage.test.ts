@@ -15,7 +15,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueDepth, scanLedger, waitForEmptyQueues } from '../../bench/lib/aws.ts';
 import { OutputKeys, consumerQueuesInOutputs } from '../../lib/constructs/output-keys.ts';
-import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
+import { SampleOutputKeys } from '../../sample/output-keys.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
 const OUTAGE_MS = 90_000;

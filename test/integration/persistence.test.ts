@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SampleOutputKeys } from '../../lib/stacks/sample-output-keys.ts';
+import { SampleOutputKeys } from '../../sample/output-keys.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
 
 const CONSUMERS = ['email', 'sms', 'inventory'];

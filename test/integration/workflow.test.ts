@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope } from '#shared/envelope';
+import { createEnvelope } from '../../lambdas/shared/envelope.ts';
 import { OutputKeys, consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import { ledgerOf } from './helpers/ledger.ts';
 import { startRuntime, type TestRuntime } from './helpers/runtime.ts';

@@ -10,7 +10,7 @@ import { synthesize } from '../../../lib/local/synth.ts';
 import { PROJECT_DIR } from './runtime.ts';
 
 /** Sources whose change changes the template or the bundles. */
-const SOURCES = ['bin/app.ts', 'cdk.json', 'lib/constructs', 'lib/stacks', 'lambdas'];
+const SOURCES = ['cdk.json', 'lib/constructs', 'lambdas', 'sample'];
 
 export default async function setup(): Promise<void> {
   // Unit-only runs (`vitest run test/unit test/cdk`) do not need an assembly.

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { SampleOutputKeys } from '../../../lib/stacks/sample-output-keys.ts';
+import { SampleOutputKeys } from '../../../sample/output-keys.ts';
 import type { TestRuntime } from './runtime.ts';
 
 /** Long enough for a consumer that wrongly repeats an effect to have done so. */

@@ -13,8 +13,8 @@
 import { App } from 'aws-cdk-lib';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileBodyValidator, type BodyValidator } from '#shared/validation';
-import { QueueflowSampleStack } from '../../../lib/stacks/sample-stack.ts';
+import { compileBodyValidator, type BodyValidator } from '../../../lambdas/shared/validation.ts';
+import { QueueflowSampleStack } from '../../../sample/stack.ts';
 import { bodyOf, loadCorpus } from '../../corpus/cases.ts';
 
 /** The largest value that still reaches the validator: the producer answers 413 over 256 KiB of body. */

@@ -13,8 +13,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { OrderPlacedBody, UserErasureRequestedBody } from '#shared/events';
-import { compileBodyValidator, type ValidationResult } from '#shared/validation';
+import { OrderPlacedBody, UserErasureRequestedBody } from '../../../sample/events.ts';
+import { compileBodyValidator, type ValidationResult } from '../../../lambdas/shared/validation.ts';
 import { apiEvent, baseLambdaEnv, captureLogs, lambdaContext, setEnv } from '../../helpers/lambda.ts';
 import { resetSdkMocks, snsMock } from '../../helpers/sdk-mocks.ts';
 
@@ -278,7 +278,7 @@ describe('producer handler under arbitrary requests', () => {
       ]),
     });
     // The handler reads its environment and catalog when built, so import it only now.
-    const { createProducerHandler } = await import('#shared/producer');
+    const { createProducerHandler } = await import('../../../lambdas/shared/producer.ts');
     handler = createProducerHandler() as unknown as Handler;
     logs = captureLogs();
   });

@@ -4,7 +4,7 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDynamoDbLedger } from '#adapters/ledger';
+import { createDynamoDbLedger } from '../../../../sample/lambdas/adapters/ledger.ts';
 import { dynamoDbMock, resetSdkMocks } from '../../../helpers/sdk-mocks.ts';
 import type { FakeDynamoDb } from '../../../helpers/sdk-mocks.ts';
 

@@ -1,8 +1,8 @@
 /** The sample inventory: a tiny fixed catalog, one stock reservation per order, poison on unknown SKUs. */
 import { describe, expect, it } from 'vitest';
 import { memoryLedger } from '../../../helpers/memory-ledger.ts';
-import { InvalidEventDataError, UnsupportedEventTypeError } from '#domain/event-data';
-import { INVENTORY_CATALOG, UnknownSkuError, reserveStock } from '#domain/inventory';
+import { InvalidEventDataError, UnsupportedEventTypeError } from '../../../../sample/lambdas/domain/event-data.ts';
+import { INVENTORY_CATALOG, UnknownSkuError, reserveStock } from '../../../../sample/lambdas/domain/inventory.ts';
 
 const order = (skus: string[]) => ({
   orderId: 'ord-1',

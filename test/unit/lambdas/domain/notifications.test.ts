@@ -1,8 +1,8 @@
 /** The sample notification consumers: a confirmation per order on their channel, and erasure. */
 import { describe, expect, it } from 'vitest';
 import { memoryLedger } from '../../../helpers/memory-ledger.ts';
-import { InvalidEventDataError, UnsupportedEventTypeError } from '#domain/event-data';
-import { notify } from '#domain/notifications';
+import { InvalidEventDataError, UnsupportedEventTypeError } from '../../../../sample/lambdas/domain/event-data.ts';
+import { notify } from '../../../../sample/lambdas/domain/notifications.ts';
 
 const placed = {
   consumer: 'email',

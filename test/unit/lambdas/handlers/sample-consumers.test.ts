@@ -43,9 +43,9 @@ const load = async (consumer: string, path: string, env: Partial<typeof erasureE
   }
   return ((await import(path)) as { handler: Handler }).handler;
 };
-const email = await load('email', '../../../../lambdas/handlers/email-consumer.ts', erasureEnv);
-const sms = await load('sms', '../../../../lambdas/handlers/sms-consumer.ts', erasureEnv);
-const inventory = await load('inventory', '../../../../lambdas/handlers/inventory-consumer.ts');
+const email = await load('email', '../../../../sample/lambdas/handlers/email-consumer.ts', erasureEnv);
+const sms = await load('sms', '../../../../sample/lambdas/handlers/sms-consumer.ts', erasureEnv);
+const inventory = await load('inventory', '../../../../sample/lambdas/handlers/inventory-consumer.ts');
 
 const PLACED_AT = '2026-11-22T10:00:00.000Z';
 

@@ -1,7 +1,7 @@
 /** The retry backoff: `min(cap, base·2^(attempt−1))` with equal jitter, in whole seconds. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_VISIBILITY_SECONDS, backoffSeconds } from '#shared/backoff';
+import { MAX_VISIBILITY_SECONDS, backoffSeconds } from '../../../../lambdas/shared/backoff.ts';
 
 const policy = { baseSeconds: 2, capSeconds: 300 };
 

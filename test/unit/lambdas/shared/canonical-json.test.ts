@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, canonicalJsonSha256 } from '#shared/canonical-json';
+import { canonicalJson, canonicalJsonSha256 } from '../../../../lambdas/shared/canonical-json.ts';
 
 describe('canonical JSON', () => {
   it('writes no whitespace and sorts object members by name, at every depth; arrays keep their order', () => {

@@ -1,6 +1,6 @@
 /** The producer's event catalog, baked in at build time or given in the environment. */
 import { describe, expect, it } from 'vitest';
-import { EventCatalogError, findCatalogEntry, loadEventCatalog, parseEventCatalog } from '#shared/catalog';
+import { EventCatalogError, findCatalogEntry, loadEventCatalog, parseEventCatalog } from '../../../../lambdas/shared/catalog.ts';
 
 const entry = { eventType: 'order.placed', method: 'POST', resourcePath: '/orders', schema: { type: 'object' } };
 

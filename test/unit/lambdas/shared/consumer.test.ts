@@ -7,10 +7,10 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Envelope } from '#shared/envelope';
-import type { ConsumerContext } from '#shared/consumer';
-import { createConsumerHandler } from '#shared/consumer';
-import { PermanentError } from '#shared/errors';
+import type { Envelope } from '../../../../lambdas/shared/envelope.ts';
+import type { ConsumerContext } from '../../../../lambdas/shared/consumer.ts';
+import { createConsumerHandler } from '../../../../lambdas/shared/consumer.ts';
+import { PermanentError } from '../../../../lambdas/shared/errors.ts';
 import { baseLambdaEnv, lambdaContext, setEnv, sqsEvent, sqsRecord } from '../../../helpers/lambda.ts';
 import { useConsumerHarness } from '../../../helpers/consumer-harness.ts';
 import { dynamoDbMock, sqsMock } from '../../../helpers/sdk-mocks.ts';

@@ -1,6 +1,6 @@
 /** Environment configuration: read once, validated, loud on mistakes. */
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, readConsumerEnv, readProducerEnv } from '#shared/env';
+import { ConfigurationError, readConsumerEnv, readProducerEnv } from '../../../../lambdas/shared/env.ts';
 
 const consumerEnv = {
   CONSUMER_NAME: 'email',

@@ -1,6 +1,6 @@
 /** The CloudEvents envelope and the identity fields read from possibly broken bodies. */
 import { describe, expect, it } from 'vitest';
-import { Envelope, correlationIdFrom, createEnvelope, peekEnvelopeIdentity } from '#shared/envelope';
+import { Envelope, correlationIdFrom, createEnvelope, peekEnvelopeIdentity } from '../../../../lambdas/shared/envelope.ts';
 
 describe('envelope', () => {
   it('creates a valid CloudEvent with time-ordered UUIDv7 ids', () => {

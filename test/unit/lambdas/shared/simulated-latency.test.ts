@@ -1,7 +1,7 @@
 /** SIMULATED_LATENCY_MS: a benchmark's stand-in for a slow downstream. */
 import { describe, expect, it, vi } from 'vitest';
-import { readSampleConsumerEnv } from '#shared/env';
-import { latencyMs, simulateLatency } from '#shared/simulated-latency';
+import { readSampleConsumerEnv } from '../../../../sample/lambdas/env.ts';
+import { latencyMs, simulateLatency } from '../../../../sample/lambdas/simulated-latency.ts';
 
 describe('simulated latency', () => {
   it('reads "min-max" and a single number, and is off when unset', () => {

@@ -1,9 +1,9 @@
 /** Erasing a user's data, for every sample consumer that holds personal data. */
-import { UserErasureRequestedData } from '#shared/events';
-import { Effects } from '#domain/effect-ledger';
-import type { EffectLedger } from '#domain/effect-ledger';
-import { parseEventData } from '#domain/event-data';
-import type { SampleEvent } from '#domain/sample-event';
+import { UserErasureRequestedData } from '../../events.ts';
+import { Effects } from './effect-ledger.ts';
+import type { EffectLedger } from './effect-ledger.ts';
+import { parseEventData } from './event-data.ts';
+import type { SampleEvent } from './sample-event.ts';
 
 /** @throws {InvalidEventDataError} when the data carries no valid `userId`. */
 export const eraseUserData = async (event: SampleEvent, ledger: EffectLedger): Promise<void> => {

@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { QueueflowSampleStack } from '../lib/stacks/sample-stack.ts';
+import { QueueflowSampleStack } from './stack.ts';
 
 const app = new App();
 new QueueflowSampleStack(app, 'QueueflowSample');

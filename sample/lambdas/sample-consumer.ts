@@ -2,12 +2,12 @@
  * The sample app's consumers: the shared consumer pipeline, plus the ledger as their effect port
  * and the optional simulated latency.
  */
-import { createDynamoDbLedger } from '#adapters/ledger';
-import type { EffectLedger } from '#domain/effect-ledger';
-import type { SampleEvent } from '#domain/sample-event';
-import { createConsumerHandler } from '#shared/consumer';
-import { readSampleConsumerEnv } from '#shared/env';
-import { simulateLatency } from '#shared/simulated-latency';
+import { createDynamoDbLedger } from './adapters/ledger.ts';
+import type { EffectLedger } from './domain/effect-ledger.ts';
+import type { SampleEvent } from './domain/sample-event.ts';
+import { createConsumerHandler } from 'queueflow/lambda';
+import { readSampleConsumerEnv } from './env.ts';
+import { simulateLatency } from './simulated-latency.ts';
 
 /** A sample consumer's domain logic: performs the event's effect through the ledger. */
 export type SampleEffect = (event: SampleEvent, ledger: EffectLedger) => Promise<void>;

@@ -1,7 +1,6 @@
 /** Reading a sample event's `data`, and the errors a sample consumer fails a record with. */
 import type { z } from 'zod';
-import { PermanentError } from '#shared/errors';
-import { describeIssues } from '#shared/issues';
+import { PermanentError, describeIssues } from 'queueflow/lambda';
 
 /** The consumer received an event type it does not handle (a subscription filter mismatch); retrying cannot help. */
 export class UnsupportedEventTypeError extends PermanentError {

@@ -2,7 +2,7 @@
  * An optional pause before a sample consumer's effect (`SIMULATED_LATENCY_MS`), so benchmarks
  * can model a slow downstream without a real one.
  */
-import type { LatencyRange } from '#shared/env';
+import type { LatencyRange } from './env.ts';
 
 /** A delay drawn uniformly from the range, in whole milliseconds. */
 export const latencyMs = (range: LatencyRange, random: () => number = Math.random): number =>

@@ -1,10 +1,10 @@
 /** The sample's notification consumers: an order confirmation by email or SMS, and erasure. */
-import { EventTypes, OrderPlacedData } from '#shared/events';
-import { Effects } from '#domain/effect-ledger';
-import type { EffectLedger } from '#domain/effect-ledger';
-import { eraseUserData } from '#domain/erasure';
-import { UnsupportedEventTypeError, parseEventData } from '#domain/event-data';
-import type { SampleEvent } from '#domain/sample-event';
+import { EventTypes, OrderPlacedData } from '../../events.ts';
+import { Effects } from './effect-ledger.ts';
+import type { EffectLedger } from './effect-ledger.ts';
+import { eraseUserData } from './erasure.ts';
+import { UnsupportedEventTypeError, parseEventData } from './event-data.ts';
+import type { SampleEvent } from './sample-event.ts';
 
 export type NotificationChannel = 'email' | 'sms';
 

@@ -1,8 +1,8 @@
 /** The sample's {@link EffectLedger}: one DynamoDB item per effect (table `LEDGER_TABLE_NAME`). */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '#adapters/dynamodb-client';
-import type { EffectEntry, EffectLedger } from '#domain/effect-ledger';
+import { dynamoDbClient } from 'queueflow/lambda';
+import type { EffectEntry, EffectLedger } from '../domain/effect-ledger.ts';
 
 /** The effect's downstream idempotency key: the same effect of the same event always lands on one item. */
 export const ledgerKey = (entry: Pick<EffectEntry, 'consumer' | 'eventId' | 'effect'>): string =>

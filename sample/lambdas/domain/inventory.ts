@@ -5,12 +5,12 @@
  * realistic poison message: it fails on every attempt and ends in the inventory DLQ, while email
  * and SMS process the same order normally.
  */
-import { EventTypes, OrderPlacedData } from '#shared/events';
-import { Effects } from '#domain/effect-ledger';
-import type { EffectLedger } from '#domain/effect-ledger';
-import { UnsupportedEventTypeError, parseEventData } from '#domain/event-data';
-import type { SampleEvent } from '#domain/sample-event';
-import { PermanentError } from '#shared/errors';
+import { EventTypes, OrderPlacedData } from '../../events.ts';
+import { Effects } from './effect-ledger.ts';
+import type { EffectLedger } from './effect-ledger.ts';
+import { UnsupportedEventTypeError, parseEventData } from './event-data.ts';
+import type { SampleEvent } from './sample-event.ts';
+import { PermanentError } from 'queueflow/lambda';
 
 /** The SKUs the sample warehouse stocks. */
 export const INVENTORY_CATALOG: ReadonlySet<string> = new Set(['BOOK-1', 'BOOK-2', 'MUG-1', 'TSHIRT-M', 'POSTER-A2']);

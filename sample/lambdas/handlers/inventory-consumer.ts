@@ -1,5 +1,5 @@
 /** Sample consumer `inventory`: reserves stock for placed orders. */
-import { reserveStock } from '#domain/inventory';
-import { createSampleConsumerHandler } from '#shared/sample-consumer';
+import { reserveStock } from '../domain/inventory.ts';
+import { createSampleConsumerHandler } from '../sample-consumer.ts';
 
 export const handler = createSampleConsumerHandler(reserveStock);

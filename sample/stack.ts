@@ -2,13 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from '../../lambdas/shared/events.ts';
-import { QueueWorkflow } from '../constructs/queue-workflow.ts';
-import { createQueueflowTable } from '../constructs/queueflow-table.ts';
-import { addReadableOutput } from '../constructs/readable-output.ts';
-import { SampleOutputKeys } from './sample-output-keys.ts';
+import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from './events.ts';
+import { QueueWorkflow, addReadableOutput, createQueueflowTable } from 'queueflow';
+import { SampleOutputKeys } from './output-keys.ts';
 
-const handlerEntry = (file: string): string => fileURLToPath(new URL(`../../lambdas/handlers/${file}`, import.meta.url));
+const handlerEntry = (file: string): string => fileURLToPath(new URL(`./lambdas/handlers/${file}`, import.meta.url));
 
 /**
  * The sample: orders and erasure requests fan out to email, SMS and inventory consumers, whose

@@ -1,0 +1,33 @@
+/**
+ * `queueflow`: the CDK constructs. Declare a `QueueWorkflow` in a stack, its event types and
+ * their routes, then a consumer per downstream service.
+ *
+ * @example
+ * const workflow = new QueueWorkflow(this, 'Orders', {
+ *   eventSource: 'shop/orders',
+ *   eventTypes: [{ name: 'order.placed', route: { method: 'POST', path: '/orders' }, schema: OrderPlaced }],
+ * });
+ * workflow.addConsumer({ name: 'email', eventTypes: ['order.placed'], entry: 'lambdas/email.ts' });
+ */
+export {
+  QueueWorkflow,
+  type EventCatalogEntry,
+  type EventTypeDefinition,
+  type QueueWorkflowProps,
+  type RouteDefinition,
+} from './constructs/queue-workflow.ts';
+export {
+  DEFAULT_RETRY_FOR,
+  DEFAULT_TOMBSTONE_TTL,
+  DLQ_RETENTION,
+  QueueConsumer,
+  type ConsumerDefinition,
+  type QueueConsumerOptions,
+  type QueueConsumerProps,
+} from './constructs/queue-consumer.ts';
+export { ALARM_EMAIL_CONTEXT_KEY, WorkflowMonitoring, type ConsumerAlarms, type WorkflowMonitoringProps } from './constructs/workflow-monitoring.ts';
+export { createQueueflowTable, type QueueflowTableProps } from './constructs/queueflow-table.ts';
+export { addReadableOutput } from './constructs/readable-output.ts';
+export { grantOwnItems, type ItemAction } from './constructs/grants.ts';
+export { OutputKeys, consumerOutputKeys, consumerQueuesInOutputs, type ConsumerOutputKeys, type ConsumerQueues, type OutputKey } from './constructs/output-keys.ts';
+export { QueueflowConfigError } from './constructs/errors.ts';
