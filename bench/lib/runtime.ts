@@ -69,7 +69,7 @@ const exited = (child: ChildProcess): Promise<void> =>
 export async function launchRuntime(options: LaunchOptions): Promise<RuntimeHandle> {
   const controlDir = mkdtempSync(join(tmpdir(), 'queueflow-bench-'));
   const stateFile = join(controlDir, 'local.json');
-  const args = ['--import', 'tsx', 'bin/local.ts', '--port', '0', '--aws-port', '0', '--data-dir', options.dataDir];
+  const args = ['bin/queueflow.mjs', 'local', '--port', '0', '--aws-port', '0', '--data-dir', options.dataDir];
   args.push('--state-file', stateFile, '--assembly', options.assemblyDir, '--no-watch');
   if (!options.synth) args.push('--no-synth');
   if (options.quiet ?? true) args.push('--quiet');

@@ -1,5 +1,5 @@
 /**
- * The `queueflow` command line: parses arguments, resolves the target, runs one `dlq` command
+ * The `queueflow dlq` command line: parses arguments, resolves the target, runs one `dlq` command
  * and maps its outcome to an exit code (0 ok, 1 operational failure, 2 usage error).
  */
 import { parseArgs } from 'node:util';
@@ -13,9 +13,10 @@ import type { CliIo } from './io.ts';
 import { DEFAULT_STACK_NAME, DEFAULT_STATE_FILE, resolveTarget } from './target.ts';
 import type { Target } from './target.ts';
 
-export const USAGE = `Usage: queueflow dlq <command> [options]
+export const USAGE = `Usage: queueflow local [options]         run the CDK app's stacks locally (queueflow local --help)
+       queueflow dlq <command> [options]
 
-Commands:
+dlq commands:
   list                      queue depth, in-flight, dead letters and oldest dead letter per consumer
   peek <consumer>           dead letters with the error that sent them there (released at once)
   redrive <consumer>        move dead letters back to the consumer's queue

@@ -202,7 +202,7 @@ describe('hot reload', () => {
   }, 240_000);
 });
 
-describe('bin/local.ts command line', () => {
+describe('queueflow local command line', () => {
   it('prints the options for --help and exits 0', async () => {
     // Act
     const { code, output } = await runLocalCli(['--help']);

@@ -108,7 +108,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<T
 
 /** Runs `bin/local.ts` with `args` to completion, for tests of flags and exit codes. */
 export async function runLocalCli(args: readonly string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts', ...args], { cwd: PROJECT_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/queueflow.mjs', 'local', ...args], { cwd: PROJECT_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -123,7 +123,7 @@ export async function runLocalCli(args: readonly string[], timeoutMs = 60_000): 
 async function launch(options: StartRuntimeOptions, dataDir: string, ownsDataDir: boolean): Promise<TestRuntime> {
   const stateFile = join(dataDir, 'local.json');
   rmSync(stateFile, { force: true });
-  const args = ['--import', 'tsx', join(PROJECT_DIR, 'bin/local.ts'), '--port', '0', '--aws-port', '0', '--data-dir', dataDir, '--state-file', stateFile];
+  const args = [join(PROJECT_DIR, 'bin/queueflow.mjs'), 'local', '--port', '0', '--aws-port', '0', '--data-dir', dataDir, '--state-file', stateFile];
   if (!options.synth) args.push('--no-synth');
   if (!options.watch) args.push('--no-watch');
   args.push(...(options.verbose ? [] : ['--quiet']), ...(options.extraArgs ?? []));

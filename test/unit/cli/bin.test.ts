@@ -22,7 +22,8 @@ describe('bin/queueflow.mjs', () => {
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Usage: queueflow dlq <command>');
+    expect(result.stdout).toContain('queueflow dlq <command>');
+    expect(result.stdout).toContain('queueflow local [options]');
   });
 
   it('exits 2 on a usage error and 1 when the local runtime is not running', async () => {

@@ -43,7 +43,7 @@ describe('queueflow CLI', () => {
 
     // Assess
     expect(code).toBe(ExitCode.usage);
-    expect(terminal.stderr()).toMatch(/^Usage: queueflow dlq <command>/);
+    expect(terminal.stderr()).toMatch(/^Usage: queueflow local \[options\].*\n.*queueflow dlq <command>/);
   });
 
   it.each([

@@ -1,15 +1,16 @@
 /**
- * `npm start`: runs the synthesized stack locally (see docs/architecture.md, "Local runtime
- * contract"). Exit codes: 0 after a clean stop, 1 when the runtime fails, 2 on bad usage.
+ * `queueflow local` (and `npm start` in this repository): runs the CDK app's stacks locally (see
+ * docs/architecture.md, "Local runtime contract"). It owns the process until it stops: exit codes
+ * 0 after a clean stop, 1 when the runtime fails, 2 on bad usage.
  */
-import { HELP, parseLocalArgs } from '../lib/local/cli-args.ts';
-import { LocalRuntimeError } from '../lib/local/errors.ts';
-import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.ts';
+import { HELP, parseLocalArgs } from '../local/cli-args.ts';
+import { LocalRuntimeError } from '../local/errors.ts';
+import { startLocalRuntime, type LocalRuntime } from '../local/runtime.ts';
 
-async function main(): Promise<void> {
+export async function runLocal(argv: readonly string[]): Promise<void> {
   let options;
   try {
-    options = parseLocalArgs(process.argv.slice(2));
+    options = parseLocalArgs(argv);
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     process.exit(2);
@@ -48,4 +49,3 @@ async function main(): Promise<void> {
   if (signals > 0) await stop(runtime);
 }
 
-await main();
