@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AspectPriority, Aspects, Duration, RemovalPolicy, Validations, type IAspect } from 'aws-cdk-lib';
 import {
@@ -187,7 +188,9 @@ export interface QueueWorkflowProps {
 const MAX_CATALOG_BYTES = 100_000;
 const ROUTE_PATH = /^(?:\/(?:[A-Za-z0-9._-]+|\{[A-Za-z_][A-Za-z0-9_]*\}))+$/;
 const ROUTE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
-const DEFAULT_PRODUCER_ENTRY = fileURLToPath(new URL('../../lambdas/handlers/producer.ts', import.meta.url));
+// The producer's handler file beside this module: the TypeScript source in this repository, the
+// compiled JavaScript (same relative place under dist/) in the installed package.
+const DEFAULT_PRODUCER_ENTRY = fileURLToPath(new URL(`../../lambdas/handlers/producer${extname(import.meta.url)}`, import.meta.url));
 
 interface GatewayProblem {
   readonly type: ResponseType;
