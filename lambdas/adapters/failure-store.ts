@@ -4,6 +4,7 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { TableAttributes } from '../shared/tables.ts';
 import { dynamoDbClient } from './dynamodb-client.ts';
 
 export interface FailureRecord {
@@ -38,7 +39,7 @@ export const recordFailure = async (tableName: string, record: FailureRecord): P
     attempts: { N: String(record.attempts) },
     permanent: { BOOL: record.permanent ?? false },
     lastFailureAt: { S: at },
-    expiration: { N: String(Math.floor(record.failedAt.getTime() / 1000) + record.ttlSeconds) },
+    [TableAttributes.expiration]: { N: String(Math.floor(record.failedAt.getTime() / 1000) + record.ttlSeconds) },
   };
   if (record.eventId !== undefined) values.eventId = { S: record.eventId };
   if (record.eventType !== undefined) values.eventType = { S: record.eventType };
@@ -47,7 +48,7 @@ export const recordFailure = async (tableName: string, record: FailureRecord): P
   await dynamoDbClient.send(
     new UpdateItemCommand({
       TableName: tableName,
-      Key: { pk: { S: failureRecordKey(record) } },
+      Key: { [TableAttributes.recordKey]: { S: failureRecordKey(record) } },
       UpdateExpression: `SET ${names.map((key) => `#${key} = :${key}`).join(', ')}, #firstFailureAt = if_not_exists(#firstFailureAt, :lastFailureAt)`,
       ExpressionAttributeNames: Object.fromEntries(
         [...names, 'firstFailureAt'].map((key) => [`#${key}`, key]),

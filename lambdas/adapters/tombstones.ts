@@ -6,6 +6,7 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from './dynamodb-client.ts';
 import { tombstoneExpired, tombstoneKey } from '../shared/erasure.ts';
+import { TableAttributes } from '../shared/tables.ts';
 
 export interface Tombstone {
   readonly consumer: string;
@@ -26,10 +27,10 @@ export interface TombstoneStore {
 export const createDynamoDbTombstoneStore = (tableName: string, ttlSeconds: number, now: () => Date = () => new Date()): TombstoneStore => ({
   async read(consumer, subject) {
     const { Item } = await dynamoDbClient.send(
-      new GetItemCommand({ TableName: tableName, Key: { pk: { S: tombstoneKey(consumer, subject) } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: tableName, Key: { [TableAttributes.recordKey]: { S: tombstoneKey(consumer, subject) } }, ConsistentRead: true }),
     );
     if (Item?.erasedAt?.S === undefined) return undefined;
-    if (tombstoneExpired(Item.expiration?.N === undefined ? undefined : Number(Item.expiration.N), now().getTime())) return undefined;
+    if (tombstoneExpired(Item[TableAttributes.expiration]?.N === undefined ? undefined : Number(Item[TableAttributes.expiration]!.N), now().getTime())) return undefined;
     return { consumer, subject, erasedAt: Item.erasedAt.S, erasureEventId: Item.erasureEventId?.S ?? '' };
   },
   async write({ consumer, subject, erasedAt, erasureEventId }) {
@@ -37,7 +38,7 @@ export const createDynamoDbTombstoneStore = (tableName: string, ttlSeconds: numb
       await dynamoDbClient.send(
         new UpdateItemCommand({
           TableName: tableName,
-          Key: { pk: { S: tombstoneKey(consumer, subject) } },
+          Key: { [TableAttributes.recordKey]: { S: tombstoneKey(consumer, subject) } },
           UpdateExpression: 'SET #consumer = :consumer, #subject = :subject, #erasedAt = :erasedAt, #erasureEventId = :eventId, #recordedAt = :now, #expiration = :expiration',
           // The writer normalizes erasedAt to toISOString(): strings of that one format order as the times do.
           ConditionExpression: 'attribute_not_exists(#erasedAt) OR #erasedAt <= :erasedAt',
@@ -47,7 +48,7 @@ export const createDynamoDbTombstoneStore = (tableName: string, ttlSeconds: numb
             '#erasedAt': 'erasedAt',
             '#erasureEventId': 'erasureEventId',
             '#recordedAt': 'recordedAt',
-            '#expiration': 'expiration',
+            '#expiration': TableAttributes.expiration,
           },
           ExpressionAttributeValues: {
             ':consumer': { S: consumer },

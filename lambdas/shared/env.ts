@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { DEFAULT_BACKOFF, MAX_VISIBILITY_SECONDS } from './backoff.ts';
 import { DEFAULT_TOMBSTONE_TTL_SECONDS } from './erasure.ts';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from './tables.ts';
 
 /** The function's environment is missing a variable or holds an invalid value. */
 export class ConfigurationError extends Error {
@@ -13,8 +14,6 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
   }
 }
-
-const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 
 const name = z.string().trim().min(1);
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);

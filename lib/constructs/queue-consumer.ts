@@ -9,6 +9,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_BACKOFF } from '../../lambdas/shared/backoff.ts';
 import { DEFAULT_TOMBSTONE_TTL_SECONDS } from '../../lambdas/shared/erasure.ts';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../../lambdas/shared/tables.ts';
 import { QueueflowConfigError } from './errors.ts';
 import { grantOwnItems } from './grants.ts';
 import { assertConsumerName, assertEventTypeName } from './naming.ts';
@@ -21,6 +22,9 @@ export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 /** The maximum retention, so a message that reached the DLQ stays there as long as SQS allows. */
 export const DLQ_RETENTION = Duration.days(14);
+
+/** How long a processed event id (and the producer's Idempotency-Key) is remembered. */
+export const DEFAULT_IDEMPOTENCY_TTL = Duration.seconds(DEFAULT_IDEMPOTENCY_TTL_SECONDS);
 /** An SNS filter policy allows at most 150 value combinations. */
 const MAX_EVENT_TYPES = 150;
 /** How long a failing message is retried before it may reach the DLQ, unless the consumer says otherwise. */
@@ -232,7 +236,7 @@ export class QueueConsumer extends Construct {
         BACKOFF_BASE_SECONDS: String(settings.backoffBaseSeconds),
         BACKOFF_CAP_SECONDS: String(settings.backoffCapSeconds),
         FAILURE_TTL_SECONDS: String(DLQ_RETENTION.toSeconds()),
-        IDEMPOTENCY_TTL_SECONDS: String((props.idempotencyTtl ?? Duration.days(1)).toSeconds()),
+        IDEMPOTENCY_TTL_SECONDS: String((props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()),
         POWERTOOLS_SERVICE_NAME: `${props.serviceName ?? 'queueflow'}-${props.name}`,
         ...(erasureEventTypes.length === 0
           ? {}

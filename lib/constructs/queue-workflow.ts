@@ -24,11 +24,12 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { z } from 'zod';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
+import { TableAttributes } from '../../lambdas/shared/tables.ts';
 import { QueueflowConfigError } from './errors.ts';
 import { grantOwnItems } from './grants.ts';
 import { assertEventTypeName, pascalCase } from './naming.ts';
 import { OutputKeys, consumerOutputKeys } from './output-keys.ts';
-import { QueueConsumer, type ConsumerDefinition, type QueueConsumerOptions } from './queue-consumer.ts';
+import { DEFAULT_IDEMPOTENCY_TTL, QueueConsumer, type ConsumerDefinition, type QueueConsumerOptions } from './queue-consumer.ts';
 import { createQueueflowFunction } from './queueflow-function.ts';
 import { createQueueflowTable } from './queueflow-table.ts';
 import { addReadableOutput } from './readable-output.ts';
@@ -285,13 +286,13 @@ export class QueueWorkflow extends Construct {
     this.topic = new Topic(this, 'Topic', { masterKey: this.topicKey, enforceSSL: true });
 
     this.idempotencyTable = createQueueflowTable(this, 'IdempotencyTable', {
-      partitionKey: 'id',
-      timeToLiveAttribute: 'expiration',
+      partitionKey: TableAttributes.idempotencyKey,
+      timeToLiveAttribute: TableAttributes.expiration,
       removalPolicy: this.removalPolicy,
     });
     this.failureTable = createQueueflowTable(this, 'FailureTable', {
-      partitionKey: 'pk',
-      timeToLiveAttribute: 'expiration',
+      partitionKey: TableAttributes.recordKey,
+      timeToLiveAttribute: TableAttributes.expiration,
       removalPolicy: this.removalPolicy,
     });
 
@@ -388,8 +389,8 @@ export class QueueWorkflow extends Construct {
     });
     if (definition.erasesSubject === true && this.tombstones === undefined) {
       this.tombstones = createQueueflowTable(this, 'TombstoneTable', {
-        partitionKey: 'pk',
-        timeToLiveAttribute: 'expiration',
+        partitionKey: TableAttributes.recordKey,
+        timeToLiveAttribute: TableAttributes.expiration,
         removalPolicy: this.removalPolicy,
       });
       addReadableOutput(this, OutputKeys.TombstoneTableName, this.tombstones.tableName, 'Erasure tombstones: one per consumer and erased data subject');
@@ -542,7 +543,7 @@ export class QueueWorkflow extends Construct {
       environment: {
         TOPIC_ARN: this.topic.topicArn,
         IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
-        IDEMPOTENCY_TTL_SECONDS: String((this.props.idempotencyTtl ?? Duration.days(1)).toSeconds()),
+        IDEMPOTENCY_TTL_SECONDS: String((this.props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()),
         EVENT_SOURCE: this.props.eventSource ?? 'queueflow',
         POWERTOOLS_SERVICE_NAME: `${this.props.serviceName ?? 'queueflow'}-producer`,
       },
