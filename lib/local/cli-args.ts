@@ -1,5 +1,5 @@
 /**
- * The command line of `bin/local.ts` (docs/architecture.md, "Local runtime contract"), parsed with
+ * The command line of `queueflow local` (docs/architecture.md, "Local runtime contract"), parsed with
  * node:util `parseArgs`; every mistake becomes a `UsageError` that says what to type instead.
  */
 import { readFileSync } from 'node:fs';
@@ -8,10 +8,10 @@ import { UsageError } from './errors.ts';
 import { parseFaultConfig, type FaultConfig } from './faults.ts';
 import type { LocalRuntimeOptions } from './runtime.ts';
 
-export const HELP = `Usage: npm start -- [options]     (or: tsx bin/local.ts [options])
+export const HELP = `Usage: queueflow local [options]     (in this repository: npm start -- [options])
 
-Runs the CDK app's stack locally: REST API, Lambda functions, SNS, SQS and DynamoDB,
-without Docker or an AWS account.
+Runs the stacks of the CDK app in the current folder locally: REST API, Lambda functions,
+SNS, SQS and DynamoDB, without Docker or an AWS account. Synthesizes with the app's own cdk.json.
 
 Options:
   --port <n>          REST API port on 127.0.0.1 (default 3000; 0 picks a free port)
@@ -19,7 +19,7 @@ Options:
   --data-dir <dir>    where queues, messages and tables persist (default .queueflow/data)
   --state-file <file> where the API URL, endpoint and outputs are written (default .queueflow/local.json)
   --assembly <dir>    the cloud assembly (default cdk.out)
-  --stack <name>      the stack to run (default QueueflowSample)
+  --stack <name>      a stack to run (repeatable, or comma-separated; default: every stack)
   --no-synth          use the existing assembly instead of running cdk synth
   --no-watch          do not reload functions when lambdas/ changes
   --quiet             print only the banner and errors (functions: error-level and stderr lines)
@@ -42,7 +42,7 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'data-dir': { type: 'string' },
         'state-file': { type: 'string' },
         assembly: { type: 'string' },
-        stack: { type: 'string' },
+        stack: { type: 'string', multiple: true },
         synth: { type: 'boolean', default: true },
         watch: { type: 'boolean', default: true },
         quiet: { type: 'boolean', default: false },
@@ -54,9 +54,11 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     throw new UsageError(`${(error as Error).message}\nRun with --help for the options.`, { cause: error });
   }
   if (values.help) return 'help';
-  for (const [flag, value] of Object.entries({ '--data-dir': values['data-dir'], '--state-file': values['state-file'], '--assembly': values.assembly, '--stack': values.stack })) {
+  for (const [flag, value] of Object.entries({ '--data-dir': values['data-dir'], '--state-file': values['state-file'], '--assembly': values.assembly })) {
     if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} needs a non-empty value`);
   }
+  const stackNames = (values.stack ?? []).flatMap((value) => value.split(',')).map((name) => name.trim());
+  if (stackNames.some((name) => name === '')) throw new UsageError('--stack needs a non-empty stack name');
   const faults = readFaults(values.faults, env.QUEUEFLOW_FAULTS);
   return {
     ...(values.port === undefined ? {} : { port: parsePort(values.port, '--port') }),
@@ -64,7 +66,7 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     ...(values['state-file'] === undefined ? {} : { stateFile: values['state-file'] }),
     ...(values.assembly === undefined ? {} : { assembly: values.assembly }),
-    ...(values.stack === undefined ? {} : { stackName: values.stack }),
+    ...(stackNames.length === 0 ? {} : { stackNames }),
     synth: values.synth,
     watch: values.watch,
     quiet: values.quiet,

@@ -1,5 +1,5 @@
 /**
- * Errors of the local runtime. Each one names what the user has to fix; `bin/local.ts` prints
+ * Errors of the local runtime. Each one names what the user has to fix; `queueflow local` prints
  * `error.message` and exits non-zero, so messages are written for a person at a terminal.
  */
 
@@ -35,23 +35,39 @@ export class StackNotFoundError extends LocalRuntimeError {
   }
 }
 
+/** One thing in a template the local runtime would not reproduce. */
+export interface UnsupportedFeature {
+  /** The logical id (`Stack/LogicalId` when several stacks run), or an output's key. */
+  readonly logicalId: string;
+  /** The resource type, or `output`. */
+  readonly resourceType: string;
+  /** The property (or property path), or undefined when the whole resource is the problem. */
+  readonly property?: string;
+  readonly reason: string;
+}
+
 /**
- * The template uses a resource type, property or intrinsic whose behaviour the runtime would not
- * reproduce. Raised instead of ignoring it, so local runs never silently differ from AWS.
+ * The assembly uses resource types, properties or intrinsics whose behaviour the runtime would not
+ * reproduce. Raised instead of ignoring them, so local runs never silently differ from AWS. The
+ * reader collects every problem of every stack first, so one run lists all of them.
  */
 export class UnsupportedTemplateError extends LocalRuntimeError {
-  constructor(
-    readonly logicalId: string,
-    readonly resourceType: string,
-    readonly property: string | undefined,
-    readonly reason: string,
-    options?: ErrorOptions,
-  ) {
+  readonly problems: readonly UnsupportedFeature[];
+
+  constructor(problems: readonly UnsupportedFeature[], options?: ErrorOptions) {
+    const lines = problems.map((problem) => `  - ${describeFeature(problem)}`);
     super(
-      `Unsupported in the local runtime: ${logicalId} (${resourceType})${property ? ` property ${property}` : ''}: ${reason}`,
+      problems.length === 1
+        ? `Unsupported in the local runtime: ${describeFeature(problems[0]!)}`
+        : `Unsupported in the local runtime (${problems.length} problems):\n${lines.join('\n')}`,
       options,
     );
+    this.problems = problems;
   }
+}
+
+function describeFeature({ logicalId, resourceType, property, reason }: UnsupportedFeature): string {
+  return `${logicalId} (${resourceType})${property ? ` property ${property}` : ''}: ${reason}`;
 }
 
 /** An intrinsic function that cannot be resolved locally (unknown logical id, bad arguments, …). */

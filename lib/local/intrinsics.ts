@@ -11,6 +11,11 @@ export interface IntrinsicContext {
   readonly pseudo: Readonly<Record<string, string>>;
   /** The template's `Mappings`, for `Fn::FindInMap`. */
   readonly mappings?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
+  /**
+   * The value another stack exports under `name`, for `Fn::ImportValue`; throws
+   * `IntrinsicResolutionError` when no stack exports it. Without it, `Fn::ImportValue` is refused.
+   */
+  importValue?(name: string): unknown;
 }
 
 /** The local account and URL suffix; region and stack name come from the stack. */
@@ -40,7 +45,7 @@ const NO_VALUE = Symbol('AWS::NoValue');
 
 // Intrinsics CDK can emit that have no sound local value (or need Conditions, which stacks rarely
 // use): reported rather than guessed.
-const UNSUPPORTED = new Set(['Fn::If', 'Fn::ImportValue', 'Fn::GetAZs', 'Fn::Cidr', 'Fn::Transform', 'Fn::Equals', 'Fn::And', 'Fn::Or', 'Fn::Not', 'Condition', 'Fn::ToJsonString', 'Fn::Length']);
+const UNSUPPORTED = new Set(['Fn::If', 'Fn::GetAZs', 'Fn::Cidr', 'Fn::Transform', 'Fn::Equals', 'Fn::And', 'Fn::Or', 'Fn::Not', 'Condition', 'Fn::ToJsonString', 'Fn::Length']);
 
 /**
  * Resolves every intrinsic function in `value` to a plain JSON value.
@@ -92,6 +97,12 @@ function resolveFunction(name: string, argument: unknown, context: IntrinsicCont
       return resolveRef(expectString(argument, path, 'a logical id'), context, path);
     case 'Fn::GetAtt':
       return resolveGetAtt(argument, context, path);
+    case 'Fn::ImportValue': {
+      const importValue = context.importValue;
+      if (!importValue) throw new IntrinsicResolutionError(path, 'Fn::ImportValue is not supported here');
+      const name = scalar(resolveNode(argument, context, path), path);
+      return located(path, () => importValue(name));
+    }
     case 'Fn::Join': {
       const [separator, items] = expectArray(argument, path, 2);
       const list = resolveNode(items, context, path);

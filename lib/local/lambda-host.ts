@@ -10,6 +10,7 @@
  * which is also the only way to bust Node's ESM import cache.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { FaultInjector, InjectedFaults, type FaultConfig, type InjectedFault } from './faults.ts';
@@ -77,7 +78,8 @@ function failure(errorType: string, errorMessage: string, timedOut = false): Set
   return { ok: false, errorType, errorMessage, timedOut };
 }
 
-const workerUrl = new URL('./lambda-worker.ts', import.meta.url);
+// A sibling of this file with its extension: .ts when run from source, .js once compiled.
+const workerUrl = new URL(`./lambda-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 /** One execution environment: a worker that has imported one version of one function. */
 class ExecutionEnvironment {

@@ -5,9 +5,11 @@
  * This file runs in a bare worker (`execArgv: []`, so no tsx loader, like Lambda's runtime) and
  * relies on Node's built-in type stripping: erasable TypeScript only, no imports of project files.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InvokeMessage, WorkerInit, WorkerReply } from './lambda-protocol.ts';
 
@@ -89,6 +91,93 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
     post({ type: 'error', id: message.id, ...describe(error) });
   }
 }
+
+/**
+ * Packages the Lambda Node.js runtime provides: an asset may `require` or `import` them without
+ * bundling them. They are resolved from queueflow's own dependencies, and only when the asset's
+ * own resolution fails, so a bundled or vendored copy still wins as it does on AWS.
+ */
+const RUNTIME_PROVIDED = ['@aws-sdk/', '@smithy/'];
+/** Resolving from this file finds queueflow's node_modules, wherever the asset lives. */
+const RUNTIME_PROVIDED_PARENT = import.meta.url;
+
+type ResolveResult = { url: string; format?: string | null; shortCircuit?: boolean };
+type ResolveContext = { parentURL?: string; conditions?: readonly string[] };
+
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+/**
+ * The format Lambda gives a `.js` file of the asset. On AWS the asset is the whole file system
+ * above /var/task, so only a package.json inside the asset sets its module type; locally the
+ * asset sits in cdk.out inside a project whose package.json (often "type": "module") Node would
+ * otherwise apply. Without one, Node's own rule applies: CommonJS unless the file has module
+ * syntax (import/export, import.meta, top-level await).
+ */
+function lambdaFormat(path: string): string | undefined {
+  // Asked by the resolve hook, the load hook and the CommonJS loader for each file: decide once.
+  if (!formats.has(path)) formats.set(path, decideFormat(path));
+  return formats.get(path);
+}
+const formats = new Map<string, string | undefined>();
+
+function decideFormat(path: string): string | undefined {
+  const inAsset = relative(init.assetDir, path);
+  if (inAsset.startsWith('..') || !path.endsWith('.js')) return undefined;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return undefined;
+    if (dir === init.assetDir || !dir.startsWith(init.assetDir + sep)) break;
+  }
+  try {
+    new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(path, 'utf8')}\n})`, { filename: path });
+    return 'commonjs';
+  } catch (error) {
+    return error instanceof SyntaxError && /import|export|await|module/.test(error.message) ? 'module' : 'commonjs';
+  }
+}
+
+function resolveAsLambda(specifier: string, context: ResolveContext, nextResolve: (specifier: string, context?: ResolveContext) => ResolveResult): ResolveResult {
+  let result: ResolveResult;
+  try {
+    result = nextResolve(specifier, context);
+  } catch (error) {
+    if (!isModuleNotFound(error) || !RUNTIME_PROVIDED.some((prefix) => specifier.startsWith(prefix))) throw error;
+    // require() resolves from its parent module, not from parentURL: ask a require of our own.
+    result = context.conditions?.includes('require')
+      ? { url: pathToFileURL(nodeModule.createRequire(RUNTIME_PROVIDED_PARENT).resolve(specifier)).href }
+      : nextResolve(specifier, { ...context, parentURL: RUNTIME_PROVIDED_PARENT });
+  }
+  if (!result.url.startsWith('file:')) return result;
+  const format = lambdaFormat(fileURLToPath(result.url));
+  return format ? { ...result, format } : result;
+}
+
+type LoadResult = { format?: string | null; source?: unknown; shortCircuit?: boolean };
+type LoadContext = { format?: string | null; conditions?: readonly string[] };
+
+/** Applies the format `resolveAsLambda` chose; the default loader would consult the project's package.json. */
+function loadAsLambda(url: string, context: LoadContext, nextLoad: (url: string, context?: LoadContext) => LoadResult): LoadResult {
+  const format = url.startsWith('file:') ? lambdaFormat(fileURLToPath(url)) : undefined;
+  if (!format) return nextLoad(url, context);
+  const result = nextLoad(url, { ...context, format });
+  return { ...result, format, source: result.source ?? readFileSync(fileURLToPath(url)) };
+}
+
+// Node's CommonJS loader reads the nearest package.json itself, whatever the load hook said; a
+// CommonJS file of the asset is compiled here instead, so the project's "type" does not apply.
+type CjsModule = { _compile(source: string, filename: string): unknown };
+const extensions = (nodeModule as unknown as { default: { _extensions: Record<string, (module: CjsModule, filename: string) => unknown> } }).default._extensions;
+const loadJs = extensions['.js']!;
+extensions['.js'] = function loadJsAsLambda(module: CjsModule, filename: string) {
+  if (lambdaFormat(filename) === 'commonjs') return module._compile(readFileSync(filename, 'utf8'), filename);
+  return loadJs.call(this, module, filename);
+};
+
+// registerHooks arrived in Node 22.15; on older versions assets must bundle the SDK.
+const registerHooks = (nodeModule as { registerHooks?: (hooks: { resolve: typeof resolveAsLambda; load: typeof loadAsLambda }) => unknown }).registerHooks;
+registerHooks?.({ resolve: resolveAsLambda, load: loadAsLambda });
 
 if (init.sourceMaps) process.setSourceMapsEnabled(true);
 

@@ -1,16 +1,21 @@
 /**
- * The local runtime's view of a synthesized stack: what `template-reader` extracts from the cloud
- * assembly (with every intrinsic resolved to its local value) and what the services, the Lambda
- * host, the event-source poller and the API gateway consume.
+ * The local runtime's view of the synthesized stacks: what `template-reader` extracts from the
+ * cloud assembly (with every intrinsic resolved to its local value) and what the services, the
+ * Lambda host, the event-source poller and the API gateway consume. When several stacks run, their
+ * models are merged into one, and every `logicalId` in it is qualified as `Stack/LogicalId` (two
+ * stacks made from one class share logical ids).
  *
  * Only behaviour-relevant properties are modelled. Resource types with no local meaning (alarms,
  * dashboards, log groups, IAM, KMS) and subscriptions that deliver to a person (email, sms) are
- * listed in `skipped`; a type or property that would change behaviour but is not supported makes
- * the reader throw `UnsupportedTemplateError` naming it.
+ * listed in `skipped`; types and properties that would change behaviour but are not supported make
+ * the reader throw one `UnsupportedTemplateError` that lists all of them.
  */
 
 export interface LocalModel {
+  /** The stacks read, comma-separated (one name when one stack runs). */
   readonly stackName: string;
+  /** The stacks read, in dependency order. */
+  readonly stackNames: readonly string[];
   readonly region: string;
   readonly accountId: string;
   /** Absolute path of the cloud assembly folder (cdk.out). */
@@ -22,7 +27,11 @@ export interface LocalModel {
   readonly functions: readonly LocalFunction[];
   readonly eventSourceMappings: readonly LocalEventSourceMapping[];
   readonly api?: LocalRestApi;
-  /** Stack outputs by key, resolved to local values (the API URL is the local gateway's). */
+  /**
+   * Stack outputs by key, resolved to local values (the API URL is the local gateway's). When
+   * several stacks run, every output is also listed as `Stack.Key`; the bare key is kept when only
+   * one stack has it.
+   */
   readonly outputs: Readonly<Record<string, string>>;
   /**
    * Logical ids and types deliberately not emulated, for the start-up report; `detail` says why
@@ -33,7 +42,7 @@ export interface LocalModel {
 
 export interface LocalQueue {
   readonly logicalId: string;
-  /** Deterministic local name (`<stack>-<logicalId>`), so persisted state matches across restarts. */
+  /** Deterministic local name (`<stack>-<logicalId>`, or QueueName), so persisted state matches across restarts. */
   readonly name: string;
   readonly url: string;
   readonly arn: string;

@@ -14,29 +14,35 @@ import { provision } from './provision.ts';
 import { listen, startServices } from './services.ts';
 import { synthesize } from './synth.ts';
 import { persistedApiKeys, removeStateFile, writeStateFile, type LocalState } from './state-file.ts';
-import { DEFAULT_STACK_NAME, readCloudAssembly } from './template-reader.ts';
+import { readCloudAssembly } from './template-reader.ts';
 
 export interface LocalRuntimeOptions {
   /** API gateway port on 127.0.0.1; 0 picks a free one. @default 3000 */
   readonly port?: number;
   /** AWS endpoint port on 127.0.0.1; 0 picks a free one. @default 4566 */
   readonly awsPort?: number;
-  /** @default '.queueflow/data' */
+  /** @default '<projectDir>/.queueflow/data' */
   readonly dataDir?: string;
-  /** @default '.queueflow/local.json' */
+  /** @default '<projectDir>/.queueflow/local.json' */
   readonly stateFile?: string;
-  /** @default 'cdk.out' */
+  /** The cloud assembly folder, relative to `projectDir`. @default 'cdk.out' */
   readonly assembly?: string;
-  /** @default 'QueueflowSample' */
-  readonly stackName?: string;
-  /** Run `cdk synth` first. @default true */
+  /**
+   * The stacks to run, by stack name, artifact id or hierarchical id (`Stage/Stack`).
+   * @default every stack of the assembly
+   */
+  readonly stackNames?: readonly string[];
+  /** Run `cdk synth` first, in `projectDir` with its cdk.json and its CDK CLI. @default true */
   readonly synth?: boolean;
   /** Re-synthesize and reload functions when `lambdas/` changes. @default true */
   readonly watch?: boolean;
   /** Print only the banner and errors (error-level and stderr lines of functions). @default false */
   readonly quiet?: boolean;
   readonly faults?: FaultConfig;
-  /** The project root (where cdk.json and lambdas/ are). @default process.cwd() */
+  /**
+   * The CDK app's folder (where its cdk.json is). Relative paths of the other options are
+   * resolved against it. @default process.cwd()
+   */
   readonly projectDir?: string;
   /** Where lines go. @default console.log / console.error */
   readonly print?: (line: string) => void;
@@ -72,11 +78,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const assemblyDir = resolve(projectDir, options.assembly ?? 'cdk.out');
   const dataDir = resolve(projectDir, options.dataDir ?? '.queueflow/data');
   const stateFile = resolve(projectDir, options.stateFile ?? '.queueflow/local.json');
-  const stackName = options.stackName ?? DEFAULT_STACK_NAME;
+  const stackNames = options.stackNames ?? [];
 
   if (options.synth !== false) {
     const started = performance.now();
-    info(`synthesizing ${stackName} into ${assemblyDir} …`);
+    info(`synthesizing ${projectDir} into ${assemblyDir} …`);
     await synthesize(projectDir, assemblyDir);
     info(`synthesized in ${Math.round(performance.now() - started)} ms`);
   }
@@ -91,7 +97,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const apiPort = options.port === 0 ? await freePort() : (options.port ?? 3000);
     const apiUrl = `http://127.0.0.1:${apiPort}/`;
     const apiKeyValue = persistedApiKeys(dataDir);
-    const read = () => readCloudAssembly({ assemblyDir, stackName, endpoint: services.endpoint, apiUrl, apiKeyValue });
+    const read = () => readCloudAssembly({ assemblyDir, stackNames, endpoint: services.endpoint, apiUrl, apiKeyValue });
     let model = read();
     if (model.skipped.length > 0) {
       const kinds = new Set(model.skipped.map((s) => (s.detail ? `${s.type} (${s.detail})` : s.type)));
@@ -110,7 +116,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region: model.region,
       credentials: localCredentials(),
       log: (functionName, line, stream) => {
-        if (!options.quiet || isErrorLine(line, stream)) print(`${label(functionName, model.stackName)} │ ${line}`);
+        if (!options.quiet || isErrorLine(line, stream)) print(`${label(functionName, model.stackNames)} │ ${line}`);
       },
       ...(options.faults ? { faults: options.faults } : {}),
     });
@@ -123,7 +129,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       endpoint: services.endpoint,
       region: model.region,
       credentials: localCredentials(),
-      log: (source, line) => printError(`${label(source, model.stackName)} │ ${line}`),
+      log: (source, line) => printError(`${label(source, model.stackNames)} │ ${line}`),
     });
     poller.start();
     cleanups.push(() => poller.stop());
@@ -157,6 +163,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const state: LocalState = {
       pid: process.pid,
       stackName: model.stackName,
+      stackNames: model.stackNames,
       apiUrl,
       endpoint: services.endpoint,
       region: model.region,
@@ -208,28 +215,44 @@ export function isErrorLine(line: string, stream: LogStream): boolean {
   return stream === 'stderr';
 }
 
-/** `QueueflowSample-WorkflowConsumerEmailFunction515B9BED` → `WorkflowConsumerEmailFunction`: the log prefix. */
-function label(name: string, stackName: string): string {
-  return name.replace(`${stackName}-`, '').replace(/[0-9A-F]{8}$/, '');
+/** `Stack-ConsumerFunction515B9BED` → `ConsumerFunction`: the log prefix. */
+function label(name: string, stackNames: readonly string[]): string {
+  const stack = stackNames.find((stackName) => name.startsWith(`${stackName}-`));
+  return (stack ? name.slice(stack.length + 1) : name).replace(/[0-9A-F]{8}$/, '');
 }
 
-// A valid sample body for the banner's curl (lambdas/shared/events.ts OrderPlacedBody).
-const SAMPLE_ORDER = '{"orderId":"o-1","customer":{"id":"c-1","email":"ada@example.com","phone":"+15551234567"},"items":[{"sku":"BOOK-1","quantity":1}]}';
-
-function banner(model: LocalModel, state: LocalState, stateFile: string): string[] {
-  const apiKeyHeader = state.apiKey ? ` -H 'x-api-key: ${state.apiKey}'` : '';
-  const hasOrders = model.api?.routes.some((route) => route.method === 'POST' && route.resourcePath === '/orders');
+/**
+ * What the runtime read from the assembly, for the person at the terminal: routes, functions,
+ * queues with their DLQs, tables; every name comes from the templates.
+ */
+export function banner(model: LocalModel, state: LocalState, stateFile: string): string[] {
+  const stacks = model.stackNames.length === 1 ? 'stack     ' : 'stacks    ';
+  const dlqOf = (attributes: Readonly<Record<string, string>>) => {
+    if (!attributes.RedrivePolicy) return '';
+    const policy = JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number };
+    const dlq = model.queues.find((queue) => queue.arn === policy.deadLetterTargetArn);
+    return ` → DLQ ${dlq?.name ?? policy.deadLetterTargetArn} after ${policy.maxReceiveCount} receives`;
+  };
+  const functionName = (logicalId: string) => model.functions.find((fn) => fn.logicalId === logicalId)?.name ?? logicalId;
+  const consumers = (queueArn: string) =>
+    model.eventSourceMappings.filter((mapping) => mapping.queueArn === queueArn).map((mapping) => ` → ${functionName(mapping.functionLogicalId)}`).join('');
+  const section = (title: string, items: readonly string[]) => (items.length === 0 ? [] : [`  ${title.padEnd(10)} ${items[0]}`, ...items.slice(1).map((item) => `             ${item}`)]);
+  const routes = (model.api?.routes ?? []).map(
+    (route) => `${route.method.padEnd(6)} ${state.apiUrl.replace(/\/$/, '')}${route.resourcePath}  → ${functionName(route.functionLogicalId)}${route.apiKeyRequired ? '  (x-api-key)' : ''}`,
+  );
   return [
     '',
-    `  stack      ${model.stackName} (${model.functions.length} functions, ${model.queues.length} queues, ${model.tables.length} tables)`,
+    `  ${stacks} ${model.stackNames.join(', ')} (${model.functions.length} functions, ${model.queues.length} queues, ${model.tables.length} tables)`,
+    ...section('routes', routes),
+    ...section('functions', model.functions.map((fn) => `${fn.name} (${fn.runtime}, ${fn.handler})`)),
+    ...section('queues', model.queues.map((queue) => `${queue.name}${dlqOf(queue.attributes)}${consumers(queue.arn)}`)),
+    ...section('topics', model.topics.map((topic) => topic.name)),
+    ...section('tables', model.tables.map((table) => `${table.name} (${[...table.keySchema.map((key) => key.AttributeName), ...(table.globalSecondaryIndexes ?? []).map((index) => `GSI ${(index as { IndexName?: string }).IndexName}`)].join(', ')})`)),
     `  API        ${state.apiUrl}`,
     `  AWS        ${state.endpoint}  (region ${state.region}, any credentials, e.g. test/test)`,
     ...(state.apiKey ? [`  API key    ${state.apiKey}`] : []),
     `  data       ${state.dataDir}`,
     `  state      ${stateFile}`,
-    ...(hasOrders
-      ? [`  try        curl -i -X POST ${state.apiUrl}orders -H 'Content-Type: application/json'${apiKeyHeader} -d '${SAMPLE_ORDER}'`]
-      : []),
     '',
     READY_LINE,
   ];

@@ -6,7 +6,10 @@ import { LocalRuntimeError } from './errors.ts';
 /** `.queueflow/local.json`: everything a tool or test needs to reach the running stack. */
 export interface LocalState {
   readonly pid: number;
+  /** The stacks that run, comma-separated (one name when one stack runs). */
   readonly stackName: string;
+  /** The stacks that run (absent in state files of runtimes before multi-stack support). */
+  readonly stackNames?: readonly string[];
   /** The local API gateway's base URL, with a trailing slash. */
   readonly apiUrl: string;
   /** The one AWS endpoint (SQS, SNS, DynamoDB), no trailing slash. */
@@ -16,7 +19,7 @@ export interface LocalState {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** The first enabled API key's value, when the API declares keys. */
   readonly apiKey?: string;
-  /** Stack outputs resolved to local values. */
+  /** Stack outputs resolved to local values; with several stacks also as `Stack.Key` (see LocalModel.outputs). */
   readonly outputs: Readonly<Record<string, string>>;
   readonly dataDir: string;
 }

@@ -3,9 +3,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SynthError } from './errors.ts';
 
-/** Runs `cdk synth --quiet` with the project's CDK CLI, writing the assembly to `assemblyDir`. */
+/**
+ * Runs `cdk synth --quiet` in `projectDir` (so with its cdk.json), writing the assembly to
+ * `assemblyDir`. Uses the project's CDK CLI, or queueflow's own when the project has none.
+ */
 export async function synthesize(projectDir: string, assemblyDir: string): Promise<void> {
-  const cdk = createRequire(join(projectDir, 'package.json')).resolve('aws-cdk/bin/cdk');
+  const cdk = cdkCli(projectDir);
   const child = spawn(process.execPath, [cdk, 'synth', '--quiet', '--output', assemblyDir], {
     cwd: projectDir,
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
@@ -21,4 +24,16 @@ export async function synthesize(projectDir: string, assemblyDir: string): Promi
     throw new SynthError(`Could not run the CDK CLI: ${(error as Error).message}`, { cause: error });
   });
   if (code !== 0) throw new SynthError(`cdk synth failed (exit ${code}):\n${output.trim().split('\n').slice(-40).join('\n')}`);
+}
+
+function cdkCli(projectDir: string): string {
+  try {
+    return createRequire(join(projectDir, 'package.json')).resolve('aws-cdk/bin/cdk');
+  } catch {
+    try {
+      return createRequire(import.meta.url).resolve('aws-cdk/bin/cdk');
+    } catch (error) {
+      throw new SynthError(`No CDK CLI found: install aws-cdk in ${projectDir} (npm install -D aws-cdk) or pass --no-synth`, { cause: error });
+    }
+  }
 }

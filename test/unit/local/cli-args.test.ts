@@ -22,7 +22,15 @@ describe('parseLocalArgs', () => {
     );
 
     // Assess
-    expect(options).toEqual({ port: 0, awsPort: 4567, dataDir: 'd', stateFile: 's.json', assembly: 'out', stackName: 'S', synth: false, watch: false, quiet: true });
+    expect(options).toEqual({ port: 0, awsPort: 4567, dataDir: 'd', stateFile: 's.json', assembly: 'out', stackNames: ['S'], synth: false, watch: false, quiet: true });
+  });
+
+  it('takes several stacks from repeated and comma-separated --stack flags', () => {
+    // Act
+    const options = parseLocalArgs(['--stack', 'Api,Workers', '--stack', 'Stage/Tables'], {});
+
+    // Assess
+    expect(options).toMatchObject({ stackNames: ['Api', 'Workers', 'Stage/Tables'] });
   });
 
   it('returns help for -h and --help', () => {
@@ -51,6 +59,7 @@ describe('parseLocalArgs', () => {
     [['--port', '3.5'], /--port must be a port number/],
     [['--aws-port', '65536'], /--aws-port must be a port number/],
     [['--data-dir', ' '], /--data-dir needs a non-empty value/],
+    [['--stack', 'A,'], /--stack needs a non-empty stack name/],
   ])('refuses %j with a UsageError', (args, message) => {
     // Act
     const act = () => parseLocalArgs(args, {});

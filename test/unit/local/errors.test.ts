@@ -18,7 +18,7 @@ describe('local runtime errors', () => {
     ['SynthError', new SynthError('m')],
     ['ProvisioningError', new ProvisioningError('m')],
     ['StackNotFoundError', new StackNotFoundError('S', [])],
-    ['UnsupportedTemplateError', new UnsupportedTemplateError('Id', 'AWS::X::Y', 'P', 'why')],
+    ['UnsupportedTemplateError', new UnsupportedTemplateError([{ logicalId: 'Id', resourceType: 'AWS::X::Y', property: 'P', reason: 'why' }])],
     ['IntrinsicResolutionError', new IntrinsicResolutionError('path', 'why')],
     ['PortInUseError', new PortInUseError(1, '--port')],
   ])('%s carries its own name and is a LocalRuntimeError', (name, error) => {

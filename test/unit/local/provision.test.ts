@@ -28,6 +28,7 @@ function modelOn(endpoint: string, overrides: { visibilityTimeout?: string; filt
   const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:events`;
   return {
     stackName: 'Test',
+    stackNames: ['Test'],
     region: 'us-east-1',
     accountId: ACCOUNT,
     assemblyDir: '/nowhere',

@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isErrorLine, READY_LINE, startLocalRuntime, type LocalRuntime } from '../../../lib/local/runtime.ts';
+import { banner, isErrorLine, READY_LINE, startLocalRuntime, type LocalRuntime } from '../../../lib/local/runtime.ts';
+import type { LocalModel } from '../../../lib/local/model.ts';
+import type { LocalState } from '../../../lib/local/state-file.ts';
 import { synthTinyStack, TINY_STACK } from './tiny-stack.ts';
 
 // Logs at init, in stream order: stdout (INFO JSON, plain, ERROR JSON last) and stderr, then
@@ -39,6 +41,38 @@ describe('isErrorLine', () => {
   });
 });
 
+describe('banner', () => {
+  it('lists the routes, functions, queues with their DLQ and consumer, topics and tables read from the assembly', () => {
+    // Prepare
+    const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
+    const model = {
+      stackName: 'A,B',
+      stackNames: ['A', 'B'],
+      queues: [
+        { logicalId: 'A/Jobs', name: 'A-Jobs', url: 'u', arn: arn('A-Jobs'), attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn('A-JobsDlq'), maxReceiveCount: 2 }) } },
+        { logicalId: 'A/JobsDlq', name: 'A-JobsDlq', url: 'u', arn: arn('A-JobsDlq'), attributes: {} },
+      ],
+      topics: [{ logicalId: 'A/Events', name: 'A-Events', arn: 't' }],
+      tables: [{ logicalId: 'B/Items', name: 'B-Items', arn: 'd', keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], attributeDefinitions: [], globalSecondaryIndexes: [{ IndexName: 'byOwner' }] }],
+      functions: [{ logicalId: 'A/Worker', name: 'A-Worker', assetDir: '/x', handler: 'index.handler', runtime: 'nodejs22.x', architecture: 'x86_64', timeoutSeconds: 3, memorySizeMb: 128, environment: {} }],
+      eventSourceMappings: [{ logicalId: 'A/Map', functionLogicalId: 'A/Worker', queueArn: arn('A-Jobs'), queueUrl: 'u', batchSize: 10, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true }],
+      api: { logicalId: 'A/Api', name: 'Api', stageName: 'prod', apiKeys: [], gatewayResponses: {}, routes: [{ method: 'ANY', resourcePath: '/{proxy+}', functionLogicalId: 'A/Worker', apiKeyRequired: false }] },
+    } as unknown as LocalModel;
+    const state = { apiUrl: 'http://127.0.0.1:3000/', endpoint: 'http://127.0.0.1:4566', region: 'us-east-1', dataDir: '/d' } as LocalState;
+
+    // Act
+    const text = banner(model, state, '/s.json').join('\n');
+
+    // Assess
+    expect(text).toContain('stacks     A, B (1 functions, 2 queues, 1 tables)');
+    expect(text).toMatch(/routes +ANY +http:\/\/127\.0\.0\.1:3000\/\{proxy\+\} +→ A-Worker/);
+    expect(text).toContain('A-Jobs → DLQ A-JobsDlq after 2 receives → A-Worker');
+    expect(text).toContain('B-Items (pk, GSI byOwner)');
+    expect(text).toContain('A-Worker (nodejs22.x, index.handler)');
+    expect(text.endsWith(READY_LINE)).toBe(true);
+  });
+});
+
 describe('startLocalRuntime', () => {
   let assembly: string;
   const dirs: string[] = [];
@@ -59,7 +93,7 @@ describe('startLocalRuntime', () => {
     const lines: { line: string; at: number }[] = [];
     const print = (line: string) => lines.push({ line, at: Date.now() });
     const runtime: LocalRuntime = await startLocalRuntime({
-      port: 0, awsPort: 0, dataDir, stateFile: join(dataDir, 'local.json'), assembly, stackName: TINY_STACK,
+      port: 0, awsPort: 0, dataDir, stateFile: join(dataDir, 'local.json'), assembly, stackNames: [TINY_STACK],
       synth: false, watch: false, quiet, print, printError: print,
     });
     const waitFor = async (text: string) => {
@@ -68,6 +102,22 @@ describe('startLocalRuntime', () => {
     };
     return { runtime, lines, waitFor };
   };
+
+  it('keeps its state file and data in <projectDir>/.queueflow and runs every stack by default', async () => {
+    // Prepare
+    const projectDir = mkdtempSync(join(tmpdir(), 'queueflow-project-'));
+    dirs.push(projectDir);
+
+    // Act
+    const runtime = await startLocalRuntime({ projectDir, assembly, port: 0, awsPort: 0, synth: false, watch: false, quiet: true, print: () => {}, printError: () => {} });
+    const stateFileWritten = existsSync(join(projectDir, '.queueflow', 'local.json'));
+    await runtime.stop();
+
+    // Assess
+    expect(stateFileWritten).toBe(true);
+    expect(runtime.state).toMatchObject({ stackName: TINY_STACK, stackNames: [TINY_STACK], dataDir: join(projectDir, '.queueflow', 'data') });
+    expect(existsSync(join(projectDir, '.queueflow', 'local.json'))).toBe(false);
+  }, 60_000);
 
   it('prints the ready line only after every function finished its init', async () => {
     // Prepare

@@ -14,14 +14,14 @@ const API_URL = 'http://127.0.0.1:3000/';
 const KEY = 'k'.repeat(40);
 
 const read = (assemblyDir: string, stackName = TINY_STACK) =>
-  readCloudAssembly({ assemblyDir, stackName, endpoint: ENDPOINT, apiUrl: API_URL, apiKeyValue: () => KEY });
+  readCloudAssembly({ assemblyDir, stackNames: [stackName], endpoint: ENDPOINT, apiUrl: API_URL, apiKeyValue: () => KEY });
 
 /** A one-stack assembly with a hand-written template, for shapes CDK would not produce easily. */
 function assemblyWith(resources: Record<string, unknown>, outputs: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'queueflow-assembly-'));
   writeFileSync(
     join(dir, 'manifest.json'),
-    JSON.stringify({ version: '48.0.0', artifacts: { Hand: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Hand.template.json' } } } }),
+    JSON.stringify({ version: '48.0.0', artifacts: { Hand: { type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region', properties: { templateFile: 'Hand.template.json' } } } }),
   );
   writeFileSync(join(dir, 'Hand.template.json'), JSON.stringify({ Resources: resources, Outputs: outputs }));
   return dir;
