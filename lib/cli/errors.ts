@@ -1,13 +1,16 @@
 /**
  * The CLI's error hierarchy. Each error carries the process exit code it maps to, so commands
  * throw and only the entry point decides how to exit: 1 for an operational failure, 2 for a
- * usage error (the caller can fix the command line).
+ * usage error (the caller can fix the command line; the project's one `UsageError`).
  */
+import { USAGE_EXIT_CODE, UsageError } from '../shared/usage.ts';
+
+export { UsageError };
 
 export const ExitCode = {
   ok: 0,
   failed: 1,
-  usage: 2,
+  usage: USAGE_EXIT_CODE,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -18,24 +21,6 @@ export class CliError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'CliError';
-  }
-}
-
-/** The command line itself is wrong (unknown option, missing argument, bad value). */
-export class UsageError extends CliError {
-  override readonly exitCode: ExitCode = ExitCode.usage;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
-
-/** The arguments do not parse (unknown command or option, missing or bad value): usage helps. */
-export class ArgumentError extends UsageError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ArgumentError';
   }
 }
 
@@ -100,6 +85,10 @@ export class RedriveIncompleteError extends CliError {
   }
 }
 
+/** The exit code an error thrown by a command maps to: its own for the CLI's errors, else 1. */
+export const exitCodeOf = (error: unknown): ExitCode =>
+  error instanceof CliError || error instanceof UsageError ? error.exitCode : ExitCode.failed;
+
 const named = (error: unknown, name: string): boolean =>
   typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 
@@ -108,7 +97,7 @@ const named = (error: unknown, name: string): boolean =>
  * and is reported with its own message.
  */
 export const explainAwsError = (error: unknown): unknown => {
-  if (error instanceof CliError) return error;
+  if (error instanceof CliError || error instanceof UsageError) return error;
   if (named(error, 'CredentialsProviderError')) return new MissingCredentialsError({ cause: error });
   if (error instanceof Error && error.message === 'Region is missing') return new MissingRegionError({ cause: error });
   // Stack outputs that name a deleted queue, or a local runtime restarted with other queue names.

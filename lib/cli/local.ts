@@ -5,6 +5,7 @@
  */
 import { HELP, parseLocalArgs } from '../local/cli-args.ts';
 import { LocalRuntimeError } from '../local/errors.ts';
+import { USAGE_EXIT_CODE, UsageError } from '../shared/usage.ts';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime.ts';
 
 export async function runLocal(argv: readonly string[]): Promise<void> {
@@ -12,8 +13,9 @@ export async function runLocal(argv: readonly string[]): Promise<void> {
   try {
     options = parseLocalArgs(argv);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    process.exit(2);
+    const hint = error instanceof UsageError ? '\nRun with --help for the options.' : '';
+    console.error(`error: ${(error as Error).message}${hint}`);
+    process.exit(USAGE_EXIT_CODE);
   }
   if (options === 'help') {
     process.stdout.write(HELP);

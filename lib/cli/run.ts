@@ -2,13 +2,13 @@
  * The `queueflow dlq` command line: parses arguments, resolves the target, runs one `dlq` command
  * and maps its outcome to an exit code (0 ok, 1 operational failure, 2 usage error).
  */
-import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { UsageError, numberOption, parseCommandLine } from '../shared/usage.ts';
 import { dlqList } from './dlq-list.ts';
 import { DEFAULT_PEEK_LIMIT, MAX_PEEK_LIMIT, dlqPeek } from './dlq-peek.ts';
 import { dlqPurge } from './dlq-purge.ts';
 import { MAX_RATE, dlqRedrive } from './dlq-redrive.ts';
-import { ArgumentError, CliError, ExitCode, explainAwsError } from './errors.ts';
+import { CliError, ExitCode, exitCodeOf, explainAwsError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { DEFAULT_STACK_NAME, DEFAULT_STATE_FILE, resolveTarget } from './target.ts';
 import type { Target } from './target.ts';
@@ -62,43 +62,30 @@ const COMMANDS = {
 } as const satisfies Record<string, { consumer: boolean; options: readonly OptionName[] }>;
 type CommandName = keyof typeof COMMANDS;
 
-const integerOption = (name: string, value: string | undefined, min: number, max: number): number | undefined => {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max) {
-    throw new ArgumentError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-  }
-  return number;
-};
+const integerOption = (name: string, value: string | undefined, min: number, max: number): number | undefined =>
+  value === undefined ? undefined : numberOption(`--${name}`, value, { integer: true, min, max });
 
 const parse = (argv: readonly string[]) => {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
-  } catch (error) {
-    // parseArgs' messages are clear in their first sentence; the rest is advice about `--`.
-    throw new ArgumentError((error as Error).message.split('. To specify')[0]!, { cause: error });
-  }
-  const { values, positionals, tokens } = parsed;
+  const { values, positionals, tokens } = parseCommandLine({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   const [group, command, consumer, ...extra] = positionals;
   if (values.help === true) return { help: true } as const;
-  if (group !== 'dlq') throw new ArgumentError(group === undefined ? 'missing command' : `unknown command "${group}"`);
+  if (group !== 'dlq') throw new UsageError(group === undefined ? 'missing command' : `unknown command "${group}"`);
   if (command === undefined || !(command in COMMANDS)) {
-    throw new ArgumentError(command === undefined ? 'missing dlq command' : `unknown dlq command "${command}"`);
+    throw new UsageError(command === undefined ? 'missing dlq command' : `unknown dlq command "${command}"`);
   }
   const spec = COMMANDS[command as CommandName];
-  if (spec.consumer && consumer === undefined) throw new ArgumentError(`dlq ${command} needs a consumer: queueflow dlq ${command} <consumer>`);
+  if (spec.consumer && consumer === undefined) throw new UsageError(`dlq ${command} needs a consumer: queueflow dlq ${command} <consumer>`);
   const unexpected = spec.consumer ? extra : [consumer, ...extra].filter((value) => value !== undefined);
-  if (unexpected.length > 0) throw new ArgumentError(`unexpected argument "${unexpected[0]}"`);
+  if (unexpected.length > 0) throw new UsageError(`unexpected argument "${unexpected[0]}"`);
   const allowed: readonly OptionName[] = [...TARGET_OPTIONS, ...spec.options];
   for (const token of tokens) {
     if (token.kind === 'option' && !allowed.includes(token.name as OptionName)) {
-      throw new ArgumentError(`--${token.name} does not apply to dlq ${command}`);
+      throw new UsageError(`--${token.name} does not apply to dlq ${command}`);
     }
   }
   const local = values.local === true || values['state-file'] !== undefined;
   if (local && (values.stack !== undefined || values.region !== undefined)) {
-    throw new ArgumentError('--local (or --state-file) cannot be combined with --stack or --region');
+    throw new UsageError('--local (or --state-file) cannot be combined with --stack or --region');
   }
   return {
     help: false,
@@ -139,9 +126,17 @@ const runCommand = (target: Target, io: CliIo, args: Exclude<ReturnType<typeof p
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export const runCli = async (argv: readonly string[], io: CliIo): Promise<ExitCode> => {
+  let args;
+  try {
+    args = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // Only a command line that does not parse gets the pointer to the usage.
+    io.stderr.write(argv.length === 0 ? USAGE : `queueflow: ${error.message}\nRun queueflow --help for usage.\n`);
+    return error.exitCode;
+  }
   let target: Target | undefined;
   try {
-    const args = parse(argv);
     if (args.help) {
       io.stdout.write(USAGE);
       return ExitCode.ok;
@@ -150,15 +145,13 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<ExitCo
     return await runCommand(target, io, args);
   } catch (caught) {
     const error = explainAwsError(caught);
-    if (error instanceof ArgumentError) {
-      io.stderr.write(argv.length === 0 ? USAGE : `queueflow: ${error.message}\nRun queueflow --help for usage.\n`);
-    } else if (error instanceof CliError) {
+    if (error instanceof CliError || error instanceof UsageError) {
       io.stderr.write(`queueflow: ${error.message}\n`);
     } else {
       io.stderr.write(`queueflow: ${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? String(error)}\n`);
       if (process.env.QUEUEFLOW_DEBUG !== undefined) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
     }
-    return error instanceof CliError ? error.exitCode : ExitCode.failed;
+    return exitCodeOf(error);
   } finally {
     target?.sqs.destroy();
     target?.dynamodb.destroy();

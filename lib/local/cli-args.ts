@@ -3,8 +3,7 @@
  * node:util `parseArgs`; every mistake becomes a `UsageError` that says what to type instead.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { UsageError } from './errors.ts';
+import { numberOption, parseCommandLine, UsageError } from '../shared/usage.ts';
 import { parseFaultConfig, type FaultConfig } from './faults.ts';
 import type { LocalRuntimeOptions } from './runtime.ts';
 
@@ -29,9 +28,7 @@ Options:
 
 /** Parses argv into runtime options; throws UsageError with a message fit for the terminal. */
 export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LocalRuntimeOptions | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseCommandLine({
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -49,10 +46,7 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         faults: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nRun with --help for the options.`, { cause: error });
-  }
+  });
   if (values.help) return 'help';
   for (const [flag, value] of Object.entries({ '--data-dir': values['data-dir'], '--state-file': values['state-file'], '--assembly': values.assembly })) {
     if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} needs a non-empty value`);
@@ -75,9 +69,7 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
 }
 
 function parsePort(text: string, flag: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65_535) throw new UsageError(`${flag} must be a port number from 0 to 65535, got "${text}"`);
-  return port;
+  return numberOption(flag, text, { integer: true, min: 0, max: 65_535, noun: 'port number' });
 }
 
 function readFaults(file: string | undefined, fromEnv: string | undefined): FaultConfig | undefined {

@@ -14,8 +14,8 @@ export class LocalRuntimeError extends Error {
   }
 }
 
-/** A command-line flag or value the runtime does not accept. */
-export class UsageError extends LocalRuntimeError {}
+/** A flag or value the runtime does not accept: the project's one usage error (exit code 2). */
+export { UsageError } from '../shared/usage.ts';
 
 /** The cloud assembly folder or its manifest is missing or unreadable. */
 export class AssemblyNotFoundError extends LocalRuntimeError {}

@@ -10,10 +10,20 @@ import {
   UnsupportedTemplateError,
   UsageError,
 } from '../../../lib/local/errors.ts';
+import { UsageError as SharedUsageError, USAGE_EXIT_CODE } from '../../../lib/shared/usage.ts';
 
 describe('local runtime errors', () => {
+  it('reports bad usage with the one UsageError of every command line (exit code 2)', () => {
+    // Act
+    const error = new UsageError('--port must be a port number');
+
+    // Assess
+    expect(error).toBeInstanceOf(SharedUsageError);
+    expect(error.exitCode).toBe(USAGE_EXIT_CODE);
+    expect(USAGE_EXIT_CODE).toBe(2);
+  });
+
   it.each([
-    ['UsageError', new UsageError('m')],
     ['AssemblyNotFoundError', new AssemblyNotFoundError('m')],
     ['SynthError', new SynthError('m')],
     ['ProvisioningError', new ProvisioningError('m')],
