@@ -7,9 +7,11 @@
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import type { FaultConfig } from '../lib/local/faults.ts';
+import { numberOption, parseCommandLine } from '../lib/shared/usage.ts';
 import { runChaos, type ChaosReport } from './lib/chaos-run.ts';
-import { launchRuntime, type FaultSettings, type RuntimeHandle } from './lib/runtime.ts';
+import { startRuntime, type RuntimeProcess } from './lib/runtime.ts';
+import { runScript } from './lib/script.ts';
 import { markdownTable } from './lib/summary.ts';
 
 const USAGE = `Usage: npm run chaos -- [--events N] [--rate R] [--concurrency C] [--seed S]
@@ -18,27 +20,12 @@ const USAGE = `Usage: npm run chaos -- [--events N] [--rate R] [--concurrency C]
   [--runtime-log FILE]   write the runtime's output (function logs, REPORT and ERROR lines) to FILE`;
 
 /** The defaults of the issue: 20 % transient failures, 5 % crashes after the effect, 10 % duplicates. */
-export const DEFAULT_FAULTS: Required<FaultSettings> = { transientFailureRate: 0.2, crashAfterEffectRate: 0.05, duplicateDeliveryRate: 0.1, seed: 42 };
+export const DEFAULT_FAULTS: Required<FaultConfig> = { transientFailureRate: 0.2, crashAfterEffectRate: 0.05, duplicateDeliveryRate: 0.1, seed: 42 };
 
-const positive = (name: string, text: string, integer: boolean): number => {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    console.error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"\n${USAGE}`);
-    process.exit(2);
-  }
-  return value;
-};
+const positive = (name: string, text: string, integer: boolean): number => numberOption(`--${name}`, text, { positive: true, integer });
+const rateOf = (name: string, text: string): number => numberOption(`--${name}`, text, { min: 0, max: 1, noun: 'rate' });
 
-const rateOf = (name: string, text: string): number => {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || value > 1) {
-    console.error(`--${name} must be a rate from 0 to 1, got "${text}"\n${USAGE}`);
-    process.exit(2);
-  }
-  return value;
-};
-
-export const printChaosReport = (report: ChaosReport, faults: FaultSettings): void => {
+export const printChaosReport = (report: ChaosReport, faults: FaultConfig): void => {
   const rows: [string, string][] = [
     ['events sent', String(report.events)],
     ['accepted (202)', String(report.accepted)],
@@ -88,38 +75,33 @@ export const printChaosReport = (report: ChaosReport, faults: FaultSettings): vo
 };
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        events: { type: 'string', default: '10000' },
-        // Under the sample's usage-plan throttle (50 requests/s) and what 2 shared cores sustain.
-        rate: { type: 'string', default: '40' },
-        concurrency: { type: 'string', default: '32' },
-        seed: { type: 'string', default: String(DEFAULT_FAULTS.seed) },
-        transient: { type: 'string', default: String(DEFAULT_FAULTS.transientFailureRate) },
-        crash: { type: 'string', default: String(DEFAULT_FAULTS.crashAfterEffectRate) },
-        duplicate: { type: 'string', default: String(DEFAULT_FAULTS.duplicateDeliveryRate) },
-        kill: { type: 'boolean', default: true },
-        // The outage (10 minutes by default) and the backoff that follows it must fit in.
-        'timeout-minutes': { type: 'string', default: '25' },
-        'outage-seconds': { type: 'string', default: '600' },
-        'outage-after': { type: 'string', default: '0.6' },
-        'race-pairs': { type: 'string', default: '20' },
-        'runtime-log': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowNegative: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const { values } = parseCommandLine({
+    args: process.argv.slice(2),
+    options: {
+      events: { type: 'string', default: '10000' },
+      // Under the sample's usage-plan throttle (50 requests/s) and what 2 shared cores sustain.
+      rate: { type: 'string', default: '40' },
+      concurrency: { type: 'string', default: '32' },
+      seed: { type: 'string', default: String(DEFAULT_FAULTS.seed) },
+      transient: { type: 'string', default: String(DEFAULT_FAULTS.transientFailureRate) },
+      crash: { type: 'string', default: String(DEFAULT_FAULTS.crashAfterEffectRate) },
+      duplicate: { type: 'string', default: String(DEFAULT_FAULTS.duplicateDeliveryRate) },
+      kill: { type: 'boolean', default: true },
+      // The outage (10 minutes by default) and the backoff that follows it must fit in.
+      'timeout-minutes': { type: 'string', default: '25' },
+      'outage-seconds': { type: 'string', default: '600' },
+      'outage-after': { type: 'string', default: '0.6' },
+      'race-pairs': { type: 'string', default: '20' },
+      'runtime-log': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowNegative: true,
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const faults: FaultSettings = {
+  const faults: FaultConfig = {
     transientFailureRate: rateOf('transient', values.transient),
     crashAfterEffectRate: rateOf('crash', values.crash),
     duplicateDeliveryRate: rateOf('duplicate', values.duplicate),
@@ -127,19 +109,13 @@ async function main(): Promise<number> {
   };
   const workDir = mkdtempSync(join(tmpdir(), 'queueflow-chaos-'));
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  let runtime: RuntimeHandle | undefined;
+  let runtime: RuntimeProcess | undefined;
   try {
     log('synthesizing the sample and starting the local runtime with faults …');
     // Function logs only when asked for: printing them costs the runtime's event loop.
     const logFile = values['runtime-log'] === undefined ? undefined : createWriteStream(values['runtime-log']);
     const onLine = logFile === undefined ? undefined : (line: string) => logFile.write(`${new Date().toISOString()} ${line}\n`);
-    runtime = await launchRuntime({
-      dataDir: join(workDir, 'data'),
-      assemblyDir: join(workDir, 'cdk.out'),
-      synth: true,
-      faults,
-      ...(onLine ? { onLine, quiet: false } : {}),
-    });
+    runtime = await startRuntime({ dataDir: join(workDir, 'data'), assemblyDir: join(workDir, 'cdk.out'), synth: true, faults, ...(onLine ? { onLine } : {}) });
     const { report, target } = await runChaos(runtime, {
       events: positive('events', values.events, true),
       ratePerSecond: positive('rate', values.rate, false),
@@ -157,7 +133,7 @@ async function main(): Promise<number> {
       log,
       runId: `r${Date.now().toString(36)}`,
     });
-    runtime = target as RuntimeHandle;
+    runtime = target as RuntimeProcess;
     printChaosReport(report, faults);
     return report.violations.length === 0 ? 0 : 1;
   } finally {
@@ -166,5 +142,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.on('SIGINT', () => process.exit(130));
-process.exitCode = await main();
+await runScript(USAGE, main);

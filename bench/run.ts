@@ -17,17 +17,19 @@ import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:o
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { consumerQueuesInOutputs, type ConsumerQueues } from '../lib/constructs/output-keys.ts';
 import { synthesize } from '../lib/local/synth.ts';
+import { UsageError, numberOption, parseCommandLine } from '../lib/shared/usage.ts';
 import { SampleOutputKeys } from '../sample/output-keys.ts';
-import { templateFunctions, type TemplateFunction } from './lib/assembly.ts';
+import { consumersTaking, readApp, routeFor, templateFunctions, type AppModel, type TemplateFunction } from './lib/assembly.ts';
 import { clientsFor, queueDepth, scanLedger, waitForEmptyQueues, type Clients } from './lib/aws.ts';
 import { measureBundles, type BundleMeasurement } from './lib/bundles.ts';
 import { ReportLineMeter, costPerEvent, type CostLine } from './lib/cost.ts';
 import { formatRange, parseLatencyRange } from './lib/latency.ts';
 import { runOpenLoop, type LoadResult } from './lib/load.ts';
-import { PROJECT_DIR, launchRuntime, type RuntimeHandle } from './lib/runtime.ts';
+import { PROJECT_DIR, startRuntime, type RuntimeProcess } from './lib/runtime.ts';
+import { ORDER_EVENT_TYPE, SAMPLE_ORDER_EFFECTS, orderBody as sampleOrder } from './lib/sample-domain.ts';
+import { runScript } from './lib/script.ts';
 import { readStats, resetStats } from './lib/stats.ts';
 import { markdownTable, ms, summarize, type Summary } from './lib/summary.ts';
 import { PRICES } from './prices.ts';
@@ -44,12 +46,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --skip <part,…>         any of bundles, load, sync, saturation, cost
   --no-synth              use ./cdk.out as it is instead of synthesizing a private copy`;
 
-/** The sample's downstream latencies for the synchronous baseline. */
-const SYNC_LATENCIES = { email: '300-800', sms: '100-300', inventory: '20-80' } as const;
 const PARTS = ['bundles', 'load', 'sync', 'saturation', 'cost'] as const;
 type Part = (typeof PARTS)[number];
-/** Orders fan out to three consumer queues. */
-const QUEUES_PER_ORDER = 3;
 const DRAIN_TIMEOUT_MS = 180_000;
 
 interface Options {
@@ -65,34 +63,13 @@ interface Options {
   readonly quick: boolean;
 }
 
-class UsageError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
+/** Positive numbers separated by commas. */
+const numbers = (name: string, text: string): number[] => text.split(',').map((part) => numberOption(`--${name}`, part.trim(), { positive: true }));
+const one = (name: string, text: string): number => numberOption(`--${name}`, text, { positive: true });
 
-const numbers = (name: string, text: string): number[] => {
-  const values = text.split(',').map((part) => Number(part.trim()));
-  if (values.length === 0 || values.some((value) => !Number.isFinite(value) || value <= 0)) {
-    throw new UsageError(`--${name} takes positive numbers separated by commas, got "${text}"`);
-  }
-  return values;
-};
-const one = (name: string, text: string): number => numbers(name, text)[0]!;
-
-const parseOptions = (argv: readonly string[]): Options => {
-  try {
-    return optionsFrom(argv);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    // parseArgs rejects unknown or malformed flags with a TypeError whose message is for the user.
-    throw new UsageError((error as Error).message, { cause: error });
-  }
-};
-
-const optionsFrom = (argv: readonly string[]): Options => {
-  const { values } = parseArgs({
+/** The options, or 'help'; throws UsageError. */
+const parseOptions = (argv: readonly string[]): Options | 'help' => {
+  const { values } = parseCommandLine({
     args: [...argv],
     allowNegative: true,
     options: {
@@ -109,7 +86,7 @@ const optionsFrom = (argv: readonly string[]): Options => {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) throw new UsageError('');
+  if (values.help) return 'help';
   const skip = new Set(values.skip.split(',').filter(Boolean));
   for (const part of skip) if (!PARTS.includes(part as Part)) throw new UsageError(`--skip: unknown part "${part}"`);
   const quick = values.quick;
@@ -139,12 +116,23 @@ const machine = () => ({
 const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** A valid order with a unique orderId, so each request is a distinct event. */
-const orderBody = (runId: string) => (index: number) =>
-  JSON.stringify({
-    orderId: `${runId}-${index}`,
-    customer: { id: `c-${index % 1000}`, email: `c${index % 1000}@example.com`, phone: '+14155550100' },
-    items: [{ sku: 'BOOK-1', quantity: 1 + (index % 3) }],
+const orderBody = (runId: string) => (index: number) => JSON.stringify(sampleOrder(`${runId}-${index}`, `c-${index % 1000}`));
+
+/** What the measurements need of the app under test, read from its assembly. */
+interface AppUnderTest {
+  readonly orderPath: string;
+  /** The consumers an order fans out to, each with the downstream latency the sync baseline simulates for it. */
+  readonly orderConsumers: readonly { readonly name: string; readonly latency: string }[];
+}
+
+const appUnderTest = (app: AppModel): AppUnderTest => {
+  const orderConsumers = consumersTaking(app, ORDER_EVENT_TYPE).map((consumer) => {
+    const effect = SAMPLE_ORDER_EFFECTS[consumer.name];
+    if (effect === undefined) throw new Error(`the sample has no order effect for consumer ${consumer.name} (bench/lib/sample-domain.ts)`);
+    return { name: consumer.name, latency: effect.latency };
   });
+  return { orderPath: routeFor(app, ORDER_EVENT_TYPE).resourcePath, orderConsumers };
+};
 
 interface LoadRow {
   readonly rate: number;
@@ -165,14 +153,15 @@ const loadRow = (result: LoadResult): LoadRow => ({
 const errorCount = (errors: Record<string, number>): number => Object.values(errors).reduce((sum, n) => sum + n, 0);
 
 interface Runtime {
-  handle: RuntimeHandle;
+  handle: RuntimeProcess;
   clients: Clients;
   queues: ConsumerQueues[];
+  app: AppUnderTest;
 }
 
-const startRuntime = async (dataDir: string, assemblyDir: string, onLine?: (line: string) => void): Promise<Runtime> => {
-  const handle = await launchRuntime({ dataDir, assemblyDir, ...(onLine ? { onLine, quiet: false } : {}) });
-  return { handle, clients: clientsFor(handle.state), queues: consumerQueuesInOutputs(handle.state.outputs) };
+const startMeasuredRuntime = async (dataDir: string, assemblyDir: string, app: AppUnderTest, onLine?: (line: string) => void): Promise<Runtime> => {
+  const handle = await startRuntime({ dataDir, assemblyDir, ...(onLine ? { onLine } : {}) });
+  return { handle, clients: clientsFor(handle.state), queues: consumerQueuesInOutputs(handle.state.outputs), app };
 };
 
 const stopRuntime = async (runtime: Runtime): Promise<void> => {
@@ -190,7 +179,7 @@ const drain = async (runtime: Runtime): Promise<void> => {
 const orderLoad = (runtime: Runtime, runId: string, ratePerSecond: number, durationSeconds: number) =>
   runOpenLoop({
     baseUrl: runtime.handle.state.apiUrl,
-    path: '/orders',
+    path: runtime.app.orderPath,
     headers: { 'Content-Type': 'application/json', 'x-api-key': runtime.handle.state.apiKey },
     body: orderBody(runId),
     ratePerSecond,
@@ -223,7 +212,16 @@ const startSyncBaseline = async (runtime: Runtime): Promise<{ url: string; stop:
   const { state } = runtime.handle;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bench/sync-baseline.ts', '--ledger-table', state.outputs[SampleOutputKeys.LedgerTableName]!, ...Object.entries(SYNC_LATENCIES).flatMap(([name, range]) => [`--${name}`, range])],
+    [
+      '--import',
+      'tsx',
+      'bench/sync-baseline.ts',
+      '--ledger-table',
+      state.outputs[SampleOutputKeys.LedgerTableName]!,
+      '--path',
+      runtime.app.orderPath,
+      ...runtime.app.orderConsumers.flatMap(({ name, latency }) => ['--consumer', `${name}=${latency}`]),
+    ],
     {
       cwd: PROJECT_DIR,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -303,7 +301,7 @@ const saturation = async (runtime: Runtime, runId: string, options: Options): Pr
     await sampler;
     const growth = slope(samples.filter((sample) => sample.x >= options.sustainSeconds / 4 && sample.x <= options.sustainSeconds));
     const errors = errorCount(result.errors);
-    const sustained = errors <= result.scheduled * 0.001 && growth <= Math.max(1, 0.02 * rate * QUEUES_PER_ORDER);
+    const sustained = errors <= result.scheduled * 0.001 && growth <= Math.max(1, 0.02 * rate * runtime.app.orderConsumers.length);
     const step: SaturationStep = {
       rate,
       backlogSlopePerSecond: Math.round(growth * 10) / 10,
@@ -338,10 +336,10 @@ interface CostResult {
   readonly lambdaReports: number;
 }
 
-const cost = async (dataDir: string, assemblyDir: string, runId: string, options: Options, architecture: 'arm64' | 'x86_64'): Promise<CostResult> => {
+const cost = async (dataDir: string, assemblyDir: string, app: AppUnderTest, runId: string, options: Options, architecture: 'arm64' | 'x86_64'): Promise<CostResult> => {
   // Not quiet: the REPORT lines carry each invocation's duration and memory.
   const meter = new ReportLineMeter();
-  const runtime = await startRuntime(dataDir, assemblyDir, meter.onLine);
+  const runtime = await startMeasuredRuntime(dataDir, assemblyDir, app, meter.onLine);
   try {
     await drain(runtime);
     const ownBefore = structuredClone(runtime.clients.ownRequests);
@@ -388,7 +386,7 @@ const render = (results: Results): string => {
       `Local runtime (one process: API gateway, Lambda worker threads, fauxqs, dynalite) and load generator on the same machine. ${results.startedAt}.`,
   );
   if (results.load) {
-    out.push('\n### 1. Producer ack latency, open loop (`POST /orders`; ms from the scheduled send time, 202s only)\n');
+    out.push(`\n### 1. Producer ack latency, open loop (\`POST ${results.orderPath}\`; ms from the scheduled send time, 202s only)\n`);
     out.push(
       markdownTable(
         ['rate (req/s)', 'requests', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors', 'accepted/s'],
@@ -409,14 +407,15 @@ const render = (results: Results): string => {
   if (results.sync) {
     const { sync, async: queued, ratio, latencies } = results.sync;
     out.push(`\n### 2. Synchronous API versus queueflow (${sync.rate} req/s, ms)\n`);
+    const work = Object.entries(latencies).map(([consumer, range]) => `${consumer} ${range}`);
     out.push(
-      `The synchronous baseline does the three consumers' work inside the request, one after another (email ${latencies.email}, SMS ${latencies.sms}, inventory ${latencies.inventory} of simulated downstream latency, then the same ledger write each), as a naive API would.\n`,
+      `The synchronous baseline does the ${work.length} consumers' work inside the request, one after another (${work.join(', ')} of simulated downstream latency, then the same ledger write each), as a naive API would.\n`,
     );
     out.push(
       markdownTable(
         ['API', 'p50', 'p90', 'p99', 'max', 'errors'],
         [
-          ['synchronous (200 after all three)', ms(sync.latency.p50), ms(sync.latency.p90), ms(sync.latency.p99), ms(sync.latency.max), String(errorCount(sync.errors))],
+          [`synchronous (200 after all ${Object.keys(latencies).length})`, ms(sync.latency.p50), ms(sync.latency.p90), ms(sync.latency.p99), ms(sync.latency.max), String(errorCount(sync.errors))],
           ['queueflow (202 after publish)', ms(queued.latency.p50), ms(queued.latency.p90), ms(queued.latency.p99), ms(queued.latency.max), String(errorCount(queued.errors))],
           ['ratio sync / queueflow', `${ratio.p50.toFixed(0)}×`, '', `${ratio.p99.toFixed(0)}×`, '', ''],
         ],
@@ -502,6 +501,7 @@ interface Results {
   loadAverageAtEnd: number[];
   startedAt: string;
   options: Omit<Options, 'skip'> & { skip: string[] };
+  orderPath?: string;
   load?: LoadRow[];
   sync?: { sync: LoadRow; async: LoadRow; ratio: { p50: number; p99: number }; latencies: Record<string, string> };
   endToEnd?: EndToEndRow[];
@@ -510,8 +510,12 @@ interface Results {
   cost?: CostResult;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
   const results: Results = {
     machine: machine(),
     loadAverageAtEnd: [],
@@ -530,14 +534,17 @@ async function main(): Promise<void> {
       await synthesize(PROJECT_DIR, assemblyDir);
     }
     const functions: TemplateFunction[] = templateFunctions(assemblyDir);
+    const model = readApp(assemblyDir);
+    const app = appUnderTest(model);
+    results.orderPath = app.orderPath;
 
     if (wants('bundles')) {
       log(`bundles: ${functions.length} functions × 2 variants × ${options.initRuns} fresh processes`);
-      results.bundles = await measureBundles(functions, options.initRuns);
+      results.bundles = await measureBundles(functions, model.routes, options.initRuns);
     }
 
     if (wants('load') || wants('sync') || wants('saturation')) {
-      const runtime = await startRuntime(dataDir, assemblyDir);
+      const runtime = await startMeasuredRuntime(dataDir, assemblyDir, app);
       try {
         // A burst makes the Lambda host start its execution environments (up to 10 per function),
         // so their cold starts do not land in the first measured phase.
@@ -565,7 +572,7 @@ async function main(): Promise<void> {
           try {
             sync = await runOpenLoop({
               baseUrl: baseline.url,
-              path: '/orders',
+              path: app.orderPath,
               headers: { 'Content-Type': 'application/json' },
               body: orderBody(`${runId}-sync`),
               ratePerSecond: options.syncRate,
@@ -586,7 +593,7 @@ async function main(): Promise<void> {
             sync: syncRow,
             async: asyncRow,
             ratio: { p50: syncRow.latency.p50 / asyncRow.latency.p50, p99: syncRow.latency.p99 / asyncRow.latency.p99 },
-            latencies: Object.fromEntries(Object.entries(SYNC_LATENCIES).map(([name, range]) => [name, formatRange(parseLatencyRange(range))])),
+            latencies: Object.fromEntries(app.orderConsumers.map(({ name, latency }) => [name, formatRange(parseLatencyRange(latency))])),
           };
         }
         if (wants('saturation')) results.saturation = await saturation(runtime, runId, options);
@@ -598,7 +605,7 @@ async function main(): Promise<void> {
     if (wants('cost')) {
       log(`cost: ${options.costEvents} orders, counted by the runtime`);
       const architecture = functions[0]?.architecture === 'x86_64' ? 'x86_64' : 'arm64';
-      results.cost = await cost(dataDir, assemblyDir, runId, options, architecture);
+      results.cost = await cost(dataDir, assemblyDir, app, runId, options, architecture);
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
@@ -614,16 +621,7 @@ async function main(): Promise<void> {
   writeFileSync(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${stem}.md`, `${table}\n`);
   log(`wrote ${stem}.json and .md`);
+  return 0;
 }
 
-process.on('SIGINT', () => process.exit(130));
-try {
-  await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    console.error(error.message ? `${error.message}\n${USAGE}` : USAGE);
-    process.exitCode = error.message ? 2 : 0;
-  } else {
-    throw error;
-  }
-}
+await runScript(USAGE, main);

@@ -1,6 +1,13 @@
-/** Reads the synthesized sample stack (cdk.out) for the measurements that need its settings. */
+/**
+ * Reads a synthesized stack (a cloud assembly such as cdk.out) for the bench and the chaos run:
+ * its functions, its consumers and the event types each takes, and its routes with their
+ * schemas. Read from the template, so a consumer or route the app adds is measured and checked
+ * without anyone listing it here.
+ */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pascalCase } from '../../lib/constructs/naming.ts';
+import type { EventCatalogEntry } from '../../lib/constructs/queue-workflow.ts';
 
 export interface TemplateFunction {
   readonly logicalId: string;
@@ -9,6 +16,8 @@ export interface TemplateFunction {
   readonly assetDir: string;
   /** The bundle file the handler names (`index.handler` → `index.mjs` or `index.js`). */
   readonly bundleFile: string;
+  /** The source file the bundle was built from: the last source of its source map, where esbuild puts the entry point. */
+  readonly entryFile: string;
   readonly memorySizeMb: number;
   readonly architecture: string;
   /** Environment variables as in the template; intrinsics (Ref, GetAtt) left as objects. */
@@ -29,12 +38,16 @@ export class AssemblyError extends Error {
   }
 }
 
-export const readTemplate = (assemblyDir: string, stackName = 'QueueflowSample'): { Resources: Record<string, Resource> } => {
+/** The stack's template; without `stackName`, the assembly's one stack. */
+export const readTemplate = (assemblyDir: string, stackName?: string): { Resources: Record<string, Resource> } => {
   const manifest = JSON.parse(readFileSync(join(assemblyDir, 'manifest.json'), 'utf8')) as {
     artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
   };
-  const templateFile = manifest.artifacts[stackName]?.properties?.templateFile;
-  if (templateFile === undefined) throw new AssemblyError(`${assemblyDir} holds no stack ${stackName}; run npm run synth`);
+  const stacks = Object.entries(manifest.artifacts).filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack');
+  const chosen = stackName ?? (stacks.length === 1 ? stacks[0]![0] : undefined);
+  if (chosen === undefined) throw new AssemblyError(`${assemblyDir} holds ${stacks.length} stacks (${stacks.map(([name]) => name).join(', ')}); name one`);
+  const templateFile = manifest.artifacts[chosen]?.properties?.templateFile;
+  if (templateFile === undefined) throw new AssemblyError(`${assemblyDir} holds no stack ${chosen}; run npm run synth`);
   return JSON.parse(readFileSync(join(assemblyDir, templateFile), 'utf8')) as { Resources: Record<string, Resource> };
 };
 
@@ -51,11 +64,14 @@ export const templateFunctions = (assemblyDir: string, stackName?: string): Temp
       const assetDir = join(assemblyDir, assetPath);
       const bundleFile = ['.mjs', '.js', '.cjs'].map((extension) => join(assetDir, `${handlerFile}${extension}`)).find(existsSync);
       if (bundleFile === undefined) throw new AssemblyError(`${logicalId}: no ${handlerFile}.mjs/.js in ${assetDir}`);
+      if (!existsSync(`${bundleFile}.map`)) throw new AssemblyError(`${logicalId}: no source map ${bundleFile}.map to find its entry in`);
+      const sourceMap = JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')) as { sourceRoot?: string; sources: string[] };
       return {
         logicalId,
         label: typeof environment.CONSUMER_NAME === 'string' ? environment.CONSUMER_NAME : 'producer',
         assetDir,
         bundleFile,
+        entryFile: resolve(dirname(bundleFile), sourceMap.sourceRoot ?? '', sourceMap.sources.at(-1)!),
         memorySizeMb: Number(properties.MemorySize ?? 128),
         architecture: ((properties.Architectures as string[] | undefined) ?? ['x86_64'])[0]!,
         environment,
@@ -76,3 +92,81 @@ export const plausibleEnvironment = (environment: Readonly<Record<string, unknow
       return [name, 'bench-table'];
     }),
   );
+
+/** A consumer as the template declares it. */
+export interface AppConsumer {
+  /** `CONSUMER_NAME`. */
+  readonly name: string;
+  /** The event types its queue's subscription lets through. */
+  readonly eventTypes: readonly string[];
+  /**
+   * The erasure event types among them (`ERASURE_EVENT_TYPES`): a consumer that takes one skips
+   * the effects of events whose data subject was erased after them.
+   */
+  readonly erasureEventTypes: readonly string[];
+}
+
+/** A route of the event API: what the producer's catalog holds for it, but the subject. */
+export type AppRoute = Omit<EventCatalogEntry, 'subject'>;
+
+/** What the bench and the chaos run need to know about the app under test. */
+export interface AppModel {
+  /** Sorted by name. */
+  readonly consumers: readonly AppConsumer[];
+  readonly routes: readonly AppRoute[];
+}
+
+/** The route that publishes `eventType`; throws AssemblyError when the app has none. */
+export const routeFor = (app: AppModel, eventType: string): AppRoute => {
+  const route = app.routes.find((candidate) => candidate.eventType === eventType);
+  if (route === undefined) throw new AssemblyError(`the app has no route for ${eventType} (routes: ${app.routes.map((r) => r.eventType).join(', ')})`);
+  return route;
+};
+
+/** The consumers whose subscription lets `eventType` through. */
+export const consumersTaking = (app: AppModel, eventType: string): AppConsumer[] => app.consumers.filter((consumer) => consumer.eventTypes.includes(eventType));
+
+const refOf = (value: unknown): string | undefined => (value as { Ref?: unknown } | undefined)?.Ref as string | undefined;
+const getAttOf = (value: unknown): string | undefined => ((value as { 'Fn::GetAtt'?: unknown[] } | undefined)?.['Fn::GetAtt']?.[0] as string | undefined);
+
+/**
+ * The consumers (with the event types their subscriptions filter on) and the routes (with their
+ * request models) of the stack. A route's event type is the one whose PascalCase form is the
+ * method's operation name, as the workflow names it; the template spells event type names only in
+ * the subscriptions, so a route no consumer takes keeps the operation name.
+ */
+export const readApp = (assemblyDir: string, stackName?: string): AppModel => {
+  const resources = readTemplate(assemblyDir, stackName).Resources;
+  const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+  const filterByQueue = new Map(
+    ofType('AWS::SNS::Subscription').map(([, resource]) => {
+      const properties = resource.Properties ?? {};
+      const allowlist = (properties.FilterPolicy as { eventType?: unknown[] } | undefined)?.eventType;
+      return [getAttOf(properties.Endpoint), allowlist?.filter((value): value is string => typeof value === 'string')] as const;
+    }),
+  );
+  const consumers = ofType('AWS::Lambda::Function').flatMap(([logicalId, resource]) => {
+    const variables = ((resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+    if (typeof variables.CONSUMER_NAME !== 'string') return [];
+    const eventTypes = filterByQueue.get(refOf(variables.QUEUE_URL));
+    if (eventTypes === undefined) throw new AssemblyError(`${logicalId} (consumer ${variables.CONSUMER_NAME}): no subscription with an eventType filter feeds its queue`);
+    const erasing = typeof variables.ERASURE_EVENT_TYPES === 'string' ? variables.ERASURE_EVENT_TYPES.split(',').filter(Boolean) : [];
+    return [{ name: variables.CONSUMER_NAME, eventTypes, erasureEventTypes: erasing }];
+  });
+  const eventTypeByOperation = new Map(consumers.flatMap((consumer) => consumer.eventTypes).map((type) => [pascalCase(type), type]));
+  const pathOf = (resourceId: string | undefined): string => {
+    const resource = resourceId === undefined ? undefined : resources[resourceId];
+    if (resource?.Type !== 'AWS::ApiGateway::Resource') return '';
+    return `${pathOf(refOf(resource.Properties?.ParentId))}/${String(resource.Properties?.PathPart)}`;
+  };
+  const routes = ofType('AWS::ApiGateway::Method').flatMap(([logicalId, resource]) => {
+    const properties = resource.Properties ?? {};
+    const model = resources[refOf((properties.RequestModels as Record<string, unknown> | undefined)?.['application/json']) ?? ''];
+    if (model === undefined || typeof properties.OperationName !== 'string') return [];
+    const schema = model.Properties?.Schema as Record<string, unknown> | undefined;
+    if (schema === undefined) throw new AssemblyError(`${logicalId}: its request model has no schema`);
+    const eventType = eventTypeByOperation.get(properties.OperationName) ?? properties.OperationName;
+    return [{ eventType, method: String(properties.HttpMethod), resourcePath: pathOf(refOf(properties.ResourceId)) || '/', schema }];
+  });
+  return { consumers: consumers.sort((a, b) => a.name.localeCompare(b.name)), routes };
+};

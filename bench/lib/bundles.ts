@@ -13,10 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { z } from 'zod';
 import { defaultBundling } from '../../lib/constructs/queueflow-function.ts';
-import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from '../../sample/events.ts';
-import { plausibleEnvironment, type TemplateFunction } from './assembly.ts';
+import { plausibleEnvironment, type AppRoute, type TemplateFunction } from './assembly.ts';
 import { PROJECT_DIR } from './runtime.ts';
 import { median } from './summary.ts';
 
@@ -38,30 +36,16 @@ export interface BundleMeasurement {
   readonly external: BundleVariant;
 }
 
-/** The sample's catalog, as the construct bakes it into the producer (docs/architecture.md). */
-const sampleCatalog = () =>
-  JSON.stringify([
-    { eventType: EventTypes.OrderPlaced, method: 'POST', resourcePath: '/orders', schema: z.toJSONSchema(OrderPlacedBody, { target: 'draft-4' }) },
-    {
-      eventType: EventTypes.UserErasureRequested,
-      method: 'POST',
-      resourcePath: '/users/{userId}/erasure',
-      schema: z.toJSONSchema(UserErasureRequestedBody, { target: 'draft-4' }),
-    },
-  ]);
-
-const entryOf = (fn: TemplateFunction): string =>
-  join(PROJECT_DIR, 'lambdas', 'handlers', fn.label === 'producer' ? 'producer.ts' : `${fn.label}-consumer.ts`);
-
 /**
  * Builds the function's entry with the CDK code's own bundling options, but `@aws-sdk/*`
  * external. The output sits under node_modules/.cache so the SDK resolves from node_modules.
  */
-const buildExternal = async (fn: TemplateFunction, outDir: string): Promise<string> => {
-  const options = defaultBundling(fn.label === 'producer' ? { QUEUEFLOW_EVENT_CATALOG: JSON.stringify(sampleCatalog()) } : undefined);
+const buildExternal = async (fn: TemplateFunction, catalog: string, outDir: string): Promise<string> => {
+  // The producer's catalog as the workflow bakes it in: a define, so a JSON string of the JSON.
+  const options = defaultBundling(fn.label === 'producer' ? { QUEUEFLOW_EVENT_CATALOG: JSON.stringify(catalog) } : undefined);
   const outfile = join(outDir, fn.label, 'index.mjs');
   await build({
-    entryPoints: [entryOf(fn)],
+    entryPoints: [fn.entryFile],
     outfile,
     bundle: true,
     platform: 'node',
@@ -87,7 +71,7 @@ if (typeof module.handler !== 'function') { console.error('no handler export'); 
 process.stdout.write(JSON.stringify({ importMs: ready - started, processReadyMs: ready }));
 `;
 
-const measureInit = async (fn: TemplateFunction, file: string, runs: number): Promise<{ initMs: number; processReadyMs: number }> => {
+const measureInit = async (fn: TemplateFunction, file: string, runs: number, catalog: string): Promise<{ initMs: number; processReadyMs: number }> => {
   const env = {
     PATH: process.env.PATH ?? '',
     ...plausibleEnvironment(fn.environment),
@@ -96,7 +80,7 @@ const measureInit = async (fn: TemplateFunction, file: string, runs: number): Pr
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_LAMBDA_FUNCTION_NAME: `bench-${fn.label}`,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
-    QUEUEFLOW_EVENT_CATALOG: sampleCatalog(),
+    QUEUEFLOW_EVENT_CATALOG: catalog,
   };
   const imports: number[] = [];
   const ready: number[] = [];
@@ -109,21 +93,25 @@ const measureInit = async (fn: TemplateFunction, file: string, runs: number): Pr
   return { initMs: median(imports), processReadyMs: median(ready) };
 };
 
-const variant = async (fn: TemplateFunction, file: string, runs: number): Promise<BundleVariant> => {
+const variant = async (fn: TemplateFunction, file: string, runs: number, catalog: string): Promise<BundleVariant> => {
   const content = readFileSync(file);
-  return { bytes: statSync(file).size, gzipBytes: gzipSync(content, { level: 9 }).length, ...(await measureInit(fn, file, runs)) };
+  return { bytes: statSync(file).size, gzipBytes: gzipSync(content, { level: 9 }).length, ...(await measureInit(fn, file, runs, catalog)) };
 };
 
-/** Measures every function of the assembly; `runs` fresh processes per variant. */
-export async function measureBundles(functions: readonly TemplateFunction[], runs = 20): Promise<BundleMeasurement[]> {
+/**
+ * Measures every function of the assembly; `runs` fresh processes per variant. The producer gets
+ * the catalog of the assembly's `routes`.
+ */
+export async function measureBundles(functions: readonly TemplateFunction[], routes: readonly AppRoute[], runs = 20): Promise<BundleMeasurement[]> {
+  const catalog = JSON.stringify(routes);
   const outDir = join(PROJECT_DIR, 'node_modules', '.cache', 'queueflow-bench', 'external');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const results: BundleMeasurement[] = [];
   try {
     for (const fn of functions) {
-      const external = await buildExternal(fn, outDir);
-      results.push({ label: fn.label, bundled: await variant(fn, fn.bundleFile, runs), external: await variant(fn, external, runs) });
+      const external = await buildExternal(fn, catalog, outDir);
+      results.push({ label: fn.label, bundled: await variant(fn, fn.bundleFile, runs, catalog), external: await variant(fn, external, runs, catalog) });
     }
   } finally {
     rmSync(outDir, { recursive: true, force: true });

@@ -22,6 +22,7 @@
  * absorbs that, so it is reported as a count (`repeatsAbsorbed`, items with `deliveries` > 1),
  * not a violation.
  */
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dlqPeek } from '../../lib/cli/dlq-peek.ts';
 import { dlqRedrive } from '../../lib/cli/dlq-redrive.ts';
@@ -33,7 +34,9 @@ import { SampleOutputKeys } from '../../sample/output-keys.ts';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { peekEnvelopeIdentity } from '../../lambdas/shared/envelope.ts';
 import { tombstoneKey } from '../../lambdas/shared/erasure.ts';
+import { readApp } from './assembly.ts';
 import { clientsFor, scanLedger, waitForEmptyQueues, type Clients, type Effect } from './aws.ts';
+import { chaosAppOf, type ChaosApp } from './chaos-app.ts';
 import {
   refusedByOutage,
   reuseOneKey,
@@ -44,6 +47,8 @@ import {
   type ScenarioEvent,
 } from './chaos-scenarios.ts';
 import { RequestFailedError, jsonOf, sendRaw } from './http.ts';
+import { PROJECT_DIR } from './runtime.ts';
+import { POISON_SKU, orderBody } from './sample-domain.ts';
 
 /** What the run needs from a running local runtime (the bench launcher and the test harness both fit). */
 export interface ChaosTarget {
@@ -54,7 +59,10 @@ export interface ChaosTarget {
     readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
     readonly apiKey: string;
     readonly outputs: Readonly<Record<string, string>>;
+    readonly stackName: string;
   };
+  /** The cloud assembly the runtime runs, which says the consumers and routes. @default the project's cdk.out */
+  readonly assemblyDir?: string;
   kill9(): Promise<void>;
   restart(): Promise<ChaosTarget>;
 }
@@ -79,7 +87,7 @@ export interface ChaosOptions {
   readonly outage?: { readonly afterShare: number; readonly seconds: number; readonly racePairs: number };
   /** Reuse one Idempotency-Key across resources and after its records are gone. @default true */
   readonly keyReuse?: boolean;
-  /** Orders put into the email and SMS DLQs, then their customers erased, then redriven. @default 3 */
+  /** Orders put into the DLQs of the order consumers that honour erasures, then their customers erased, then redriven. @default 3 */
   readonly deadLettersAfterErasure?: number;
   /** Bound on each wait for the queues to empty. */
   readonly quiescenceTimeoutMs: number;
@@ -90,18 +98,6 @@ export interface ChaosOptions {
 }
 
 type EventKind = 'order' | 'poison' | 'erasure';
-
-/** Valid by the schema, unknown to the inventory catalog: fails in the inventory consumer only. */
-const POISON_SKU = 'UNKNOWN-SKU';
-
-const CONSUMERS = ['email', 'sms', 'inventory'] as const;
-
-/** Effects each kind of event must produce, by consumer. */
-const EXPECTED: Record<EventKind, readonly string[]> = {
-  order: ['email', 'sms', 'inventory'],
-  poison: ['email', 'sms'],
-  erasure: ['email', 'sms'],
-};
 
 export interface DeadLetterCounts {
   /** Accepted poison events in the inventory DLQ: expected. */
@@ -175,20 +171,16 @@ interface PlannedEvent {
   readonly key: string;
 }
 
-const plan = (options: ChaosOptions): PlannedEvent[] =>
+const plan = (options: ChaosOptions, app: ChaosApp): PlannedEvent[] =>
   Array.from({ length: options.events }, (_, index) => {
     const subject = `${options.runId}-${index}`;
     const key = `chaos-${subject}`;
     if (index % (options.erasureEvery ?? 10) === 3) {
-      return { index, kind: 'erasure', path: `/users/${subject}/erasure`, body: JSON.stringify({ reason: 'chaos' }), subject, key };
+      return { index, kind: 'erasure', path: app.erasurePath(subject), body: JSON.stringify({ reason: 'chaos' }), subject, key };
     }
     const poison = index % (options.poisonEvery ?? 100) === 50;
-    const body = JSON.stringify({
-      orderId: subject,
-      customer: { id: `c-${index}`, email: `c${index}@example.com`, phone: '+14155550100' },
-      items: [{ sku: poison ? POISON_SKU : 'BOOK-1', quantity: 1 }],
-    });
-    return { index, kind: poison ? 'poison' : 'order', path: '/orders', body, subject, key };
+    const body = JSON.stringify(poison ? orderBody(subject, `c-${index}`, POISON_SKU) : orderBody(subject, `c-${index}`));
+    return { index, kind: poison ? 'poison' : 'order', path: app.orderPath, body, subject, key };
   });
 
 /** The DLQ CLI's view of the local runtime. */
@@ -211,7 +203,10 @@ const quietIo = (): CliIo => ({
 
 /** Runs the chaos scenario against `target`; resolves with the report and the runtime now running. */
 export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Promise<{ report: ChaosReport; target: ChaosTarget }> {
-  const events = plan(options);
+  const app = chaosAppOf(readApp(initial.assemblyDir ?? join(PROJECT_DIR, 'cdk.out'), initial.state.stackName));
+  /** The ledger items each kind of event must produce, by consumer. */
+  const expectedEffects = { order: app.orderEffects(false), poison: app.poisonEffects, erasure: app.erasureEffects };
+  const events = plan(options, app);
   const violations: string[] = [];
   let target = initial;
   let clients = clientsFor(target.state);
@@ -256,7 +251,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
     outage = await startOutage(target.state.endpoint, ledgerTable, seconds);
     outageSeconds = seconds;
     options.log(`outage: the ledger table refuses every request for ${seconds} s; ${racePairs} order(s) overtaken by their customer's erasure`);
-    scenarioEvents = sendErasureRace(target.state, options.runId, racePairs, violations);
+    scenarioEvents = sendErasureRace(target.state, app, options.runId, racePairs, violations);
   };
 
   const attempt = async (event: PlannedEvent): Promise<'accepted' | 'retry' | 'rejected'> => {
@@ -322,8 +317,8 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   if (restarting) await restarting;
   const scenario: ScenarioEvent[] = [...(await scenarioEvents)];
   // After the main send, so deleting the producer's records races none of its retries' answers.
-  if (options.keyReuse ?? true) scenario.push(...(await reuseOneKey(target.state, clients, options.runId, violations)));
-  const seeded = await seedDeadLettersThenErase(target.state, clients, options.runId, options.deadLettersAfterErasure ?? 3, violations);
+  if (options.keyReuse ?? true) scenario.push(...(await reuseOneKey(target.state, clients, app, options.runId, violations)));
+  const seeded = await seedDeadLettersThenErase(target.state, clients, app, options.runId, options.deadLettersAfterErasure ?? 3, violations);
   scenario.push(...seeded.events);
   const sendSeconds = (Date.now() - sendStarted) / 1000;
   options.log(`sent: ${accepted.size} accepted in ${sendSeconds.toFixed(1)} s, ${retries} retries; ${scenario.length} scenario events`);
@@ -362,7 +357,7 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
   const tombstones = await readTombstones(clients, target.state.outputs[OutputKeys.TombstoneTableName], scenario);
   let performedBeforeErasure = 0;
   const checkEffects = (eventId: string, label: string, expected: Readonly<Record<string, ScenarioEvent['expected'][string]>>, subject?: string) => {
-    for (const consumer of CONSUMERS) {
+    for (const consumer of app.consumers) {
       const n = itemCounts.get(`${eventId}|${consumer}`) ?? 0;
       const want = expected[consumer];
       if (want !== undefined) {
@@ -395,9 +390,9 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
     if (inDlqs.length > 0) violations.push(`event ${event.eventId} (${event.scenario}: ${event.label}) is in DLQs [${inDlqs.join(', ')}]`);
   }
   for (const [eventId, event] of byEventId) {
-    checkEffects(eventId, event.kind, Object.fromEntries(EXPECTED[event.kind].map((consumer) => [consumer, 'performed' as const])));
+    checkEffects(eventId, event.kind, expectedEffects[event.kind]);
     const inDlqs = [...deadLetters].filter(([, letters]) => letters.has(eventId)).map(([consumer]) => consumer);
-    const expectedDlqs = event.kind === 'poison' ? ['inventory'] : [];
+    const expectedDlqs = event.kind === 'poison' ? [app.poisonDlq] : [];
     if (inDlqs.join() !== expectedDlqs.join()) {
       violations.push(`event ${eventId} (${event.kind}) is in DLQs [${inDlqs.join(', ')}], expected [${expectedDlqs.join(', ')}]`);
     }
@@ -420,19 +415,19 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
     maxDeliveries: ourEffects.reduce((max, effect) => Math.max(max, effect.deliveries), 0),
     missing,
     deadLettered: {
-      poison: [...(deadLetters.get('inventory') ?? new Map<string, boolean>())].filter(([eventId]) => byEventId.get(eventId)?.kind === 'poison').length,
+      poison: [...(deadLetters.get(app.poisonDlq) ?? new Map<string, boolean>())].filter(([eventId]) => byEventId.get(eventId)?.kind === 'poison').length,
       parked: [...deadLetters].reduce(
-        (sum, [consumer, letters]) => sum + [...letters].filter(([eventId, poison]) => !(consumer === 'inventory' && poison) && (byEventId.has(eventId) || scenarioById.has(eventId))).length,
+        (sum, [consumer, letters]) => sum + [...letters].filter(([eventId, poison]) => !(consumer === app.poisonDlq && poison) && (byEventId.has(eventId) || scenarioById.has(eventId))).length,
         0,
       ),
     },
     scenarios: {
       outageSeconds,
       refusedDuringOutage,
-      raceOrders: scenario.filter((event) => event.scenario === 'erasure-race' && event.expected.inventory !== undefined).length,
+      raceOrders: scenario.filter((event) => event.scenario === 'erasure-race' && Object.values(event.expected).includes('skipped-once-erased')).length,
       racePerformedBeforeErasure: performedBeforeErasure,
       keyReuseEvents: scenario.filter((event) => event.scenario === 'key-reuse').length,
-      redrivenAfterErasure: seeded.events.filter((event) => event.expected.inventory === undefined && event.expected.email === 'skipped').length,
+      redrivenAfterErasure: seeded.events.filter((event) => Object.values(event.expected).every((status) => status === 'skipped')).length,
       peekFlaggedErased,
       skippedEffects: ourEffects.filter((effect) => effect.status === 'skipped').length,
     },

@@ -10,7 +10,8 @@
  *   order's personal-data effects must be skipped, not performed;
  * - one `Idempotency-Key` reused on two resources and, after the producer's records are gone
  *   (deleted, as an expiry would), with another body: every different request gets its own event;
- * - a redrive after an erasure: orders sitting in the email and SMS DLQs (put there as the
+ * - a redrive after an erasure: orders sitting in the DLQs of the consumers that honour erasures
+ *   (email and SMS in the sample; put there as the
  *   consumer itself dead-letters, with the envelope the producer makes) whose customer is then
  *   erased; `dlq peek` says so and `dlq redrive` brings them back, and their effects are skipped.
  */
@@ -22,7 +23,9 @@ import { createEnvelope } from '../../lambdas/shared/envelope.ts';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
 import { OutputKeys, consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import type { Clients } from './aws.ts';
+import type { ChaosApp, EffectStatus } from './chaos-app.ts';
 import { RequestFailedError, jsonOf, sendRaw } from './http.ts';
+import { orderBody } from './sample-domain.ts';
 
 /** What the scenarios need of a running local runtime's state file. */
 export interface ScenarioState {
@@ -31,13 +34,6 @@ export interface ScenarioState {
   readonly apiKey: string;
   readonly outputs: Readonly<Record<string, string>>;
 }
-
-/**
- * What a consumer's one ledger item for an event must say. `skipped-once-erased`: skipped, unless
- * the consumer performed it before it processed the customer's erasure (an injected fault can delay
- * the erasure's own delivery past the outage; the erasure then erases what the order did).
- */
-export type EffectStatus = 'performed' | 'skipped' | 'skipped-once-erased';
 
 /** An event a scenario made, and the one ledger item each consumer must hold for it (none for the others). */
 export interface ScenarioEvent {
@@ -48,19 +44,6 @@ export interface ScenarioEvent {
   /** The order's customer, whose tombstones decide a `skipped-once-erased` effect. */
   readonly subject?: string;
 }
-
-/** An order: both notifications and the stock reservation; the notifications skipped when its customer was erased first. */
-const orderEffects = (skipNotifications: boolean): Record<string, EffectStatus> => {
-  const notification: EffectStatus = skipNotifications ? 'skipped-once-erased' : 'performed';
-  return { email: notification, sms: notification, inventory: 'performed' };
-};
-const ERASURE_EFFECTS: Record<string, EffectStatus> = { email: 'performed', sms: 'performed' };
-
-export const orderBody = (orderId: string, customerId: string, sku = 'BOOK-1') => ({
-  orderId,
-  customer: { id: customerId, email: `${customerId}@example.com`, phone: '+14155550100' },
-  items: [{ sku, quantity: 1 }],
-});
 
 /**
  * POSTs until it gets an answer other than 409/429/5xx or a broken connection (those are
@@ -131,16 +114,16 @@ export const refusedByOutage = async (endpoint: string, table: string): Promise<
  * erasure. Both reach the consumers while the ledger is down; the erasure leaves its tombstone on
  * its first attempt, so when the ledger is back the order's confirmations are skipped.
  */
-export const sendErasureRace = async (state: ScenarioState, runId: string, pairs: number, violations: string[]): Promise<ScenarioEvent[]> => {
+export const sendErasureRace = async (state: ScenarioState, app: ChaosApp, runId: string, pairs: number, violations: string[]): Promise<ScenarioEvent[]> => {
   const events: ScenarioEvent[] = [];
   for (let index = 0; index < pairs; index += 1) {
     const customer = `${runId}-race-${index}`;
-    const orderId = await accepted(state, '/orders', orderBody(`${runId}-race-order-${index}`, customer), `${runId}-race-order-${index}`, violations);
-    const erasureId = await accepted(state, `/users/${customer}/erasure`, { reason: 'chaos race' }, `${runId}-race-erasure-${index}`, violations);
+    const orderId = await accepted(state, app.orderPath, orderBody(`${runId}-race-order-${index}`, customer), `${runId}-race-order-${index}`, violations);
+    const erasureId = await accepted(state, app.erasurePath(customer), { reason: 'chaos race' }, `${runId}-race-erasure-${index}`, violations);
     if (orderId !== undefined) {
-      events.push({ scenario: 'erasure-race', eventId: orderId, label: `race order ${index}`, expected: orderEffects(true), subject: customer });
+      events.push({ scenario: 'erasure-race', eventId: orderId, label: `race order ${index}`, expected: app.orderEffects(true), subject: customer });
     }
-    if (erasureId !== undefined) events.push({ scenario: 'erasure-race', eventId: erasureId, label: `race erasure ${index}`, expected: ERASURE_EFFECTS });
+    if (erasureId !== undefined) events.push({ scenario: 'erasure-race', eventId: erasureId, label: `race erasure ${index}`, expected: app.erasureEffects });
   }
   return events;
 };
@@ -183,23 +166,27 @@ const forgetProducerRecords = async (clients: Clients, table: string, eventIds: 
  * order, then (records forgotten again) the first order again. The three different requests must be three events; the
  * repeat must be the first event again (its effects absorbed by the consumers).
  */
-export const reuseOneKey = async (state: ScenarioState, clients: Clients, runId: string, violations: string[]): Promise<ScenarioEvent[]> => {
+export const reuseOneKey = async (state: ScenarioState, clients: Clients, app: ChaosApp, runId: string, violations: string[]): Promise<ScenarioEvent[]> => {
   const key = `${runId}-reused-key`;
   const first = orderBody(`${runId}-kr-order-a`, `${runId}-kr-cus-a`);
-  const orderA = await accepted(state, '/orders', first, key, violations);
-  const erasure = await accepted(state, `/users/${runId}-kr-user/erasure`, { reason: 'key reuse' }, key, violations);
+  const orderA = await accepted(state, app.orderPath, first, key, violations);
+  const erasure = await accepted(state, app.erasurePath(`${runId}-kr-user`), { reason: 'key reuse' }, key, violations);
   const table = state.outputs[OutputKeys.IdempotencyTableName]!;
   if ((await forgetProducerRecords(clients, table, [orderA, erasure])) < 2) violations.push('key reuse: fewer than two producer records found to expire');
-  const orderB = await accepted(state, '/orders', orderBody(`${runId}-kr-order-b`, `${runId}-kr-cus-b`), key, violations);
+  const orderB = await accepted(state, app.orderPath, orderBody(`${runId}-kr-order-b`, `${runId}-kr-cus-b`), key, violations);
   // While B's record lives, A again would rightly be refused (422: the key is B's now); once it is gone too:
   await forgetProducerRecords(clients, table, [orderB]);
-  const orderAgain = await accepted(state, '/orders', first, key, violations);
+  const orderAgain = await accepted(state, app.orderPath, first, key, violations);
   const ids = [orderA, erasure, orderB];
   if (new Set(ids).size !== ids.length) violations.push(`key reuse: one Idempotency-Key gave the same event id to different requests (${ids.join(', ')})`);
   if (orderAgain !== orderA) violations.push(`key reuse: the same request repeated after its record expired got event ${orderAgain}, not ${orderA}`);
   const event = (eventId: string | undefined, label: string, expected: Record<string, EffectStatus>): ScenarioEvent[] =>
     eventId === undefined ? [] : [{ scenario: 'key-reuse', eventId, label, expected }];
-  return [...event(orderA, 'order A', orderEffects(false)), ...event(erasure, 'erasure', ERASURE_EFFECTS), ...event(orderB, 'order B', orderEffects(false))];
+  return [
+    ...event(orderA, 'order A', app.orderEffects(false)),
+    ...event(erasure, 'erasure', app.erasureEffects),
+    ...event(orderB, 'order B', app.orderEffects(false)),
+  ];
 };
 
 // ---- a redrive after an erasure
@@ -211,25 +198,26 @@ export interface SeededDeadLetters {
 }
 
 /**
- * Puts `count` orders into the email and SMS DLQs, each as the envelope the producer would have
+ * Puts `count` orders into the DLQs of the order consumers that honour erasures, each as the envelope the producer would have
  * published (data subject included) and with its attributes, as the consumer dead-letters a
  * record; then requests each customer's erasure. The orders are older than the erasures.
  */
 export const seedDeadLettersThenErase = async (
   state: ScenarioState,
   clients: Clients,
+  app: ChaosApp,
   runId: string,
   count: number,
   violations: string[],
 ): Promise<SeededDeadLetters> => {
-  const consumers = ['email', 'sms'];
+  const consumers = app.erasingOrderConsumers;
   const events: ScenarioEvent[] = [];
   const customers: string[] = [];
   for (let index = 0; index < count; index += 1) {
     const customer = `${runId}-dl-${index}`;
     customers.push(customer);
     const envelope = {
-      ...createEnvelope({ type: 'order.placed', source: 'chaos/dead-letter', data: orderBody(`${runId}-dl-order-${index}`, customer), correlationId: `${runId}-dl-${index}` }),
+      ...createEnvelope({ type: app.orderEventType, source: 'chaos/dead-letter', data: orderBody(`${runId}-dl-order-${index}`, customer), correlationId: `${runId}-dl-${index}` }),
       datasubject: customer,
     };
     for (const consumer of consumers) {
@@ -245,15 +233,16 @@ export const seedDeadLettersThenErase = async (
         }),
       );
     }
-    // Only the DLQs of email and SMS hold it: no inventory item is expected.
-    events.push({ scenario: 'redrive-after-erasure', eventId: envelope.id, label: `dead-lettered order ${index}`, expected: { email: 'skipped', sms: 'skipped' } });
+    // Only the DLQs it was put in hold it: no other consumer's item is expected.
+    const expected = Object.fromEntries(consumers.map((consumer) => [consumer, 'skipped' as const]));
+    events.push({ scenario: 'redrive-after-erasure', eventId: envelope.id, label: `dead-lettered order ${index}`, expected });
   }
   // Strictly later than every seeded order's time, as a real erasure would be.
   await sleep(5);
   for (const [index, customer] of customers.entries()) {
-    const erasureId = await accepted(state, `/users/${customer}/erasure`, { reason: 'chaos redrive' }, `${runId}-dl-erasure-${index}`, violations);
+    const erasureId = await accepted(state, app.erasurePath(customer), { reason: 'chaos redrive' }, `${runId}-dl-erasure-${index}`, violations);
     if (erasureId !== undefined) {
-      events.push({ scenario: 'redrive-after-erasure', eventId: erasureId, label: `erasure ${index}`, expected: ERASURE_EFFECTS });
+      events.push({ scenario: 'redrive-after-erasure', eventId: erasureId, label: `erasure ${index}`, expected: app.erasureEffects });
     }
   }
   return { events, consumers };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
-import { PROJECT_DIR, startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { PROJECT_DIR, startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 interface Problem {
   readonly type: string;

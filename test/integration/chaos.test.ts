@@ -13,7 +13,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runChaos, type ChaosTarget } from '../../bench/lib/chaos-run.ts';
-import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 const FAULTS = { transientFailureRate: 0.05, crashAfterEffectRate: 0.05, duplicateDeliveryRate: 0.1, seed: 7 };
 

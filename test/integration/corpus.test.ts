@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, sendRaw } from '../../bench/lib/http.ts';
 import { readStats, requestCount, resetStats } from '../../bench/lib/stats.ts';
 import { bodyOf, loadCorpus, type CorpusCase } from '../corpus/cases.ts';
-import { startRuntime } from './helpers/runtime.ts';
+import { startRuntime } from '../../bench/lib/runtime.ts';
 
 type Runtime = Awaited<ReturnType<typeof startRuntime>>;
 

@@ -27,7 +27,7 @@ import { createEnvelope, type Envelope } from '../../lambdas/shared/envelope.ts'
 import { HOLD_SECONDS } from '../../lib/cli/dead-letters.ts';
 import { consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import { SampleOutputKeys } from '../../sample/output-keys.ts';
-import { startRuntime } from './helpers/runtime.ts';
+import { startRuntime } from '../../bench/lib/runtime.ts';
 
 type Runtime = Awaited<ReturnType<typeof startRuntime>>;
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
 import { OutputKeys } from '../../lib/constructs/output-keys.ts';
 import { ledgerOf, type LedgerItem } from './helpers/ledger.ts';
-import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 
 

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueDepth, scanLedger, waitForEmptyQueues } from '../../bench/lib/aws.ts';
 import { OutputKeys, consumerQueuesInOutputs } from '../../lib/constructs/output-keys.ts';
 import { SampleOutputKeys } from '../../sample/output-keys.ts';
-import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 const OUTAGE_MS = 90_000;
 const ORDERS = 10;

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SampleOutputKeys } from '../../sample/output-keys.ts';
-import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 const CONSUMERS = ['email', 'sms', 'inventory'];
 const ORDERS = 40;

@@ -10,7 +10,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MissingOutputError, PROJECT_DIR, runLocalCli, startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { MissingOutputError, PROJECT_DIR, runLocalCli, startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 const CONSUMERS = ['Email', 'Sms', 'Inventory'];
 const CONTRACT_OUTPUTS = [

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope } from '../../lambdas/shared/envelope.ts';
 import { OutputKeys, consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import { ledgerOf } from './helpers/ledger.ts';
-import { startRuntime, type TestRuntime } from './helpers/runtime.ts';
+import { startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 /**
  * A permanent failure is sent to the DLQ by the consumer on its first attempt: one poll and one

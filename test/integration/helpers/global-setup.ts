@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSy
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { synthesize } from '../../../lib/local/synth.ts';
-import { PROJECT_DIR } from './runtime.ts';
+import { PROJECT_DIR } from '../../../bench/lib/runtime.ts';
 
 /** Sources whose change changes the template or the bundles. */
 const SOURCES = ['cdk.json', 'lib/constructs', 'lambdas', 'sample'];

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SampleOutputKeys } from '../../../sample/output-keys.ts';
-import type { TestRuntime } from './runtime.ts';
+import type { RuntimeProcess } from '../../../bench/lib/runtime.ts';
 
 /** Long enough for a consumer that wrongly repeats an effect to have done so. */
 export const SETTLE_MS = 2000;
@@ -23,7 +23,7 @@ export interface LedgerItem {
 }
 
 /** The effects of one event, by consumer name, and a wait for them to settle. */
-export const ledgerOf = (runtime: TestRuntime) => {
+export const ledgerOf = (runtime: RuntimeProcess) => {
   const ledger = DynamoDBDocumentClient.from(runtime.clients.dynamodb);
 
   const effectsOf = async (eventId: string): Promise<LedgerItem[]> => {
