@@ -74,10 +74,10 @@ interface LocalApp {
 /** `npx queueflow local` in the app's folder, on free ports; resolves once its state file exists. */
 async function startApp(appDir: string): Promise<LocalApp> {
   const stateFile = join(appDir, '.queueflow', 'local.json');
-  // Its own process group, so stopping it reaches the runtime under npx.
   const child: ChildProcess = spawn('npx', ['queueflow', 'local', '--port', '0', '--aws-port', '0', '--no-watch', '--quiet'], {
     cwd: appDir,
     env,
+    // Its own process group: a start-up that fails kills npx and the runtime under it at once.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,8 +85,14 @@ async function startApp(appDir: string): Promise<LocalApp> {
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let runtimePid: number | undefined;
+  // npx does not pass a SIGTERM on to the runtime it started; the runtime's own pid is in the state
+  // file. Once the runtime exits, npx exits with its exit code.
   const stop = async () => {
-    if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
+    if (child.exitCode === null) {
+      if (runtimePid === undefined) process.kill(-child.pid!, 'SIGKILL');
+      else process.kill(runtimePid, 'SIGTERM');
+    }
     return exited;
   };
   const deadline = Date.now() + 240_000;
@@ -97,7 +103,9 @@ async function startApp(appDir: string): Promise<LocalApp> {
     }
     await sleep(250);
   }
-  return { state: JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState, output: () => output, stop };
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState;
+  runtimePid = state.pid;
+  return { state, output: () => output, stop };
 }
 
 const clientConfig = (state: LocalState) => ({ endpoint: state.endpoint, region: state.region, credentials: state.credentials });
