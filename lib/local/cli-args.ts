@@ -20,7 +20,8 @@ Options:
   --assembly <dir>    the cloud assembly (default cdk.out)
   --stack <name>      a stack to run (repeatable, or comma-separated; default: every stack)
   --no-synth          use the existing assembly instead of running cdk synth
-  --no-watch          do not reload functions when lambdas/ changes
+  --no-watch          do not rebuild and reload functions when a watched folder changes
+                      (cdk.json watch.include; default: the project's top-level folders)
   --quiet             print only the banner and errors (functions: error-level and stderr lines)
   --faults <file>     fault injection config (JSON; also QUEUEFLOW_FAULTS)
   -h, --help          show this help

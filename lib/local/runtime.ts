@@ -1,4 +1,5 @@
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
+import { watchRoots } from './watch-roots.ts';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -141,9 +142,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cleanups.push(() => gateway.close());
     }
 
-    let watcher: FSWatcher | undefined;
-    if (options.watch !== false && options.synth !== false && existsSync(join(projectDir, 'lambdas'))) {
-      watcher = watchAndReload(join(projectDir, 'lambdas'), async () => {
+    const watched = options.watch !== false && options.synth !== false ? watchRoots(projectDir) : [];
+    if (watched.length > 0) {
+      const watchers = watchAndReload(watched.map((folder) => join(projectDir, folder)), async () => {
         await synthesize(projectDir, assemblyDir);
         const next = read();
         const changed = next.functions.filter((fn) => model.functions.find((old) => old.logicalId === fn.logicalId)?.assetDir !== fn.assetDir);
@@ -155,7 +156,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await host.reload(next.functions);
         for (const fn of changed) print(`reloaded ${fn.name}`);
       }, printError);
-      cleanups.push(async () => watcher?.close());
+      cleanups.push(async () => watchers.forEach((watcher) => watcher.close()));
+      print(`hot reload: watching ${watched.join(', ')} (cdk.json watch.include)`);
     }
 
     // Ready means warm: the first request after the ready line must not wait for a cold start.
@@ -267,7 +269,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Debounced, serialized: a burst of saves is one reload, and reloads never overlap. */
-function watchAndReload(dir: string, reload: () => Promise<void>, printError: (line: string) => void): FSWatcher {
+function watchAndReload(dirs: readonly string[], reload: () => Promise<void>, printError: (line: string) => void): FSWatcher[] {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -286,8 +288,9 @@ function watchAndReload(dir: string, reload: () => Promise<void>, printError: (l
         }
       });
   };
-  return watch(dir, { recursive: true }, () => {
+  const changed = () => {
     clearTimeout(timer);
     timer = setTimeout(() => void run(), 300);
-  });
+  };
+  return dirs.map((dir) => watch(dir, { recursive: true }, changed));
 }
