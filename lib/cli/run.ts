@@ -10,7 +10,7 @@ import { dlqPurge } from './dlq-purge.ts';
 import { MAX_RATE, dlqRedrive } from './dlq-redrive.ts';
 import { CliError, ExitCode, exitCodeOf, explainAwsError } from './errors.ts';
 import type { CliIo } from './io.ts';
-import { DEFAULT_STACK_NAME, DEFAULT_STATE_FILE, resolveTarget } from './target.ts';
+import { DEFAULT_STATE_FILE, STACK_ENV, resolveTarget } from './target.ts';
 import type { Target } from './target.ts';
 
 export const USAGE = `Usage: queueflow local [options]         run the CDK app's stacks locally (queueflow local --help)
@@ -23,7 +23,7 @@ dlq commands:
   purge <consumer>          delete every message in the consumer's DLQ
 
 Target (default: the deployed stack, default AWS credential chain and region):
-  --stack <name>            CloudFormation stack (default ${DEFAULT_STACK_NAME})
+  --stack <name>            the deployed CloudFormation stack (default: $${STACK_ENV})
   --region <region>         AWS region (default: AWS_REGION / your profile)
   --local                   the local runtime (npm start), via its state file
   --state-file <path>       the local runtime's state file (default ${DEFAULT_STATE_FILE}; implies --local)
@@ -65,7 +65,7 @@ type CommandName = keyof typeof COMMANDS;
 const integerOption = (name: string, value: string | undefined, min: number, max: number): number | undefined =>
   value === undefined ? undefined : numberOption(`--${name}`, value, { integer: true, min, max });
 
-const parse = (argv: readonly string[]) => {
+const parse = (argv: readonly string[], env: NodeJS.ProcessEnv) => {
   const { values, positionals, tokens } = parseCommandLine({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   const [group, command, consumer, ...extra] = positionals;
   if (values.help === true) return { help: true } as const;
@@ -87,6 +87,13 @@ const parse = (argv: readonly string[]) => {
   if (local && (values.stack !== undefined || values.region !== undefined)) {
     throw new UsageError('--local (or --state-file) cannot be combined with --stack or --region');
   }
+  const limit = integerOption('limit', values.limit, 1, MAX_PEEK_LIMIT) ?? DEFAULT_PEEK_LIMIT;
+  const rate = integerOption('rate', values.rate, 1, MAX_RATE);
+  // No default stack: the library cannot know what an app named its stacks.
+  const stackName = values.stack ?? (env[STACK_ENV] === '' ? undefined : env[STACK_ENV]);
+  if (!local && stackName === undefined) {
+    throw new UsageError(`which stack? pass --stack <name> (or set ${STACK_ENV}) for a deployed stack, or --local for the local runtime`);
+  }
   return {
     help: false,
     command: command as CommandName,
@@ -94,13 +101,13 @@ const parse = (argv: readonly string[]) => {
     target: {
       local,
       stateFile: values['state-file'] ?? DEFAULT_STATE_FILE,
-      stackName: values.stack ?? DEFAULT_STACK_NAME,
+      stackName: stackName ?? '',
       ...(values.region === undefined ? {} : { region: values.region }),
     },
     json: values.json === true,
     yes: values.yes === true,
-    limit: integerOption('limit', values.limit, 1, MAX_PEEK_LIMIT) ?? DEFAULT_PEEK_LIMIT,
-    rate: integerOption('rate', values.rate, 1, MAX_RATE),
+    limit,
+    rate,
     eventIds: values['event-id'] ?? [],
   } as const;
 };
@@ -125,10 +132,10 @@ const runCommand = (target: Target, io: CliIo, args: Exclude<ReturnType<typeof p
 };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export const runCli = async (argv: readonly string[], io: CliIo): Promise<ExitCode> => {
+export const runCli = async (argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> => {
   let args;
   try {
-    args = parse(argv);
+    args = parse(argv, env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     // Only a command line that does not parse gets the pointer to the usage.

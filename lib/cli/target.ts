@@ -11,12 +11,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { CliError, LocalRuntimeNotRunningError, StackNotFoundError, explainAwsError } from './errors.ts';
 
-export const DEFAULT_STACK_NAME = 'QueueflowSample';
+/** The environment variable that names the deployed stack when `--stack` is not given. */
+export const STACK_ENV = 'QUEUEFLOW_STACK';
 export const DEFAULT_STATE_FILE = '.queueflow/local.json';
 
 export interface Target {
   readonly kind: 'aws' | 'local';
-  /** For messages: `stack QueueflowSample (eu-west-1)` or `local runtime at http://…`. */
+  /** For messages: `stack Shop (eu-west-1)` or `local runtime at http://…`. */
   readonly description: string;
   readonly outputs: Readonly<Record<string, string>>;
   readonly sqs: SQSClient;

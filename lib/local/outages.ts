@@ -44,7 +44,7 @@ export class InvalidOutageRequestError extends Error {
  *
  * @example
  * ```ts
- * parseOutageRequest('{"table":"QueueflowSample-Ledger","seconds":600}');
+ * parseOutageRequest('{"table":"Shop-Orders","seconds":600}');
  * ```
  */
 export function parseOutageRequest(json: string): OutageRequest {

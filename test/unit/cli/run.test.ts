@@ -82,13 +82,13 @@ describe('queueflow CLI', () => {
     expect(terminal.stdout()).toContain('redrive <consumer>');
   });
 
-  it('resolves the default stack in the given region', async () => {
+  it('resolves the stack --stack names in the given region', async () => {
     // Prepare
     sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
     const terminal = fakeTerminal();
 
     // Act
-    const code = await runCli(['dlq', 'list', '--region', 'eu-west-1'], terminal.io);
+    const code = await runCli(['dlq', 'list', '--stack', 'QueueflowSample', '--region', 'eu-west-1'], terminal.io, {});
 
     // Assess
     expect(code).toBe(ExitCode.ok);
@@ -96,12 +96,38 @@ describe('queueflow CLI', () => {
     expect(terminal.stdout()).toContain('inventory');
   });
 
+  it('takes the stack from QUEUEFLOW_STACK when --stack is not given', async () => {
+    // Prepare
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
+    const terminal = fakeTerminal();
+
+    // Act
+    const code = await runCli(['dlq', 'list', '--region', 'eu-west-1'], terminal.io, { QUEUEFLOW_STACK: 'QueueflowSample' });
+
+    // Assess
+    expect(code).toBe(ExitCode.ok);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)[0]!.args[0].input).toEqual({ StackName: 'QueueflowSample' });
+  });
+
+  it('asks which stack, without calling AWS, when neither --stack, QUEUEFLOW_STACK nor --local says (exit 2)', async () => {
+    // Prepare
+    const terminal = fakeTerminal();
+
+    // Act
+    const code = await runCli(['dlq', 'list', '--region', 'eu-west-1'], terminal.io, { QUEUEFLOW_STACK: '' });
+
+    // Assess
+    expect(code).toBe(ExitCode.usage);
+    expect(terminal.stderr()).toMatch(/which stack\? pass --stack <name> \(or set QUEUEFLOW_STACK\)/);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(0);
+  });
+
   it('lists the known consumers for an unknown one (exit 2)', async () => {
     // Prepare
     const terminal = fakeTerminal();
 
     // Act
-    const code = await runCli(['dlq', 'peek', 'billing', '--region', 'eu-west-1'], terminal.io);
+    const code = await runCli(['dlq', 'peek', 'billing', '--stack', 'QueueflowSample', '--region', 'eu-west-1'], terminal.io);
 
     // Assess
     expect(code).toBe(ExitCode.usage);
@@ -114,7 +140,7 @@ describe('queueflow CLI', () => {
     const terminal = fakeTerminal();
 
     // Act
-    const code = await runCli(['dlq', 'list', '--region', 'eu-west-1'], terminal.io);
+    const code = await runCli(['dlq', 'list', '--stack', 'QueueflowSample', '--region', 'eu-west-1'], terminal.io);
 
     // Assess
     expect(code).toBe(ExitCode.failed);
@@ -127,7 +153,7 @@ describe('queueflow CLI', () => {
     const terminal = fakeTerminal();
 
     // Act
-    const code = await runCli(['dlq', 'purge', 'inventory', '--yes', '--region', 'eu-west-1'], terminal.io);
+    const code = await runCli(['dlq', 'purge', 'inventory', '--yes', '--stack', 'QueueflowSample', '--region', 'eu-west-1'], terminal.io);
 
     // Assess
     expect(code).toBe(ExitCode.failed);
@@ -158,7 +184,7 @@ describe('queueflow CLI', () => {
     const terminal = fakeTerminal();
 
     // Act
-    const code = await runCli(['dlq', 'redrive', 'inventory', '--yes', '--region', 'eu-west-1'], terminal.io);
+    const code = await runCli(['dlq', 'redrive', 'inventory', '--yes', '--stack', 'QueueflowSample', '--region', 'eu-west-1'], terminal.io);
 
     // Assess
     expect(code).toBe(ExitCode.failed);
