@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pascalCase } from '../../lib/constructs/naming.ts';
 import type { EventCatalogEntry } from '../../lib/constructs/queue-workflow.ts';
+import { listStacks } from '../../lib/local/template-reader.ts';
 
 export interface TemplateFunction {
   readonly logicalId: string;
@@ -38,17 +39,16 @@ export class AssemblyError extends Error {
   }
 }
 
-/** The stack's template; without `stackName`, the assembly's one stack. */
+/** The stack's template; without `stackName`, the assembly's one stack (read with aws-cdk-lib/cx-api, as the runtime does). */
 export const readTemplate = (assemblyDir: string, stackName?: string): { Resources: Record<string, Resource> } => {
-  const manifest = JSON.parse(readFileSync(join(assemblyDir, 'manifest.json'), 'utf8')) as {
-    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
-  };
-  const stacks = Object.entries(manifest.artifacts).filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack');
-  const chosen = stackName ?? (stacks.length === 1 ? stacks[0]![0] : undefined);
-  if (chosen === undefined) throw new AssemblyError(`${assemblyDir} holds ${stacks.length} stacks (${stacks.map(([name]) => name).join(', ')}); name one`);
-  const templateFile = manifest.artifacts[chosen]?.properties?.templateFile;
-  if (templateFile === undefined) throw new AssemblyError(`${assemblyDir} holds no stack ${chosen}; run npm run synth`);
-  return JSON.parse(readFileSync(join(assemblyDir, templateFile), 'utf8')) as { Resources: Record<string, Resource> };
+  const stacks = listStacks(assemblyDir);
+  const names = (stack: (typeof stacks)[number]) => [stack.stackName, stack.id, stack.hierarchicalId];
+  if (stackName === undefined && stacks.length !== 1) {
+    throw new AssemblyError(`${assemblyDir} holds ${stacks.length} stacks (${stacks.map((stack) => stack.hierarchicalId).join(', ')}); name one`);
+  }
+  const chosen = stackName === undefined ? stacks[0] : stacks.find((stack) => names(stack).includes(stackName));
+  if (chosen === undefined) throw new AssemblyError(`${assemblyDir} holds no stack ${stackName}; run npm run synth`);
+  return chosen.template as { Resources: Record<string, Resource> };
 };
 
 /** Every Lambda function of the stack with its built bundle. */
