@@ -1,10 +1,21 @@
 #!/usr/bin/env node
 // The package's `bin`: plain JavaScript, so it runs before anything is compiled.
+// - First, the Node.js version: an older Node fails later in ways that explain nothing (fauxqs
+//   needs node:sqlite), so it is refused here, in one line, before anything else loads. The
+//   minimum is package.json's `engines.node`, the one place it is written.
 // - Installed from the package: runs the compiled CLI in dist/ (no TypeScript at run time).
 // - In a clone of the repository (bin/cli.ts is there; it is not in the package): registers tsx's
 //   loader in this process and runs the TypeScript source, so a stale dist/ is never what runs.
 //   One process either way, so signals and exit codes need no forwarding.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+const required = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
+const [needMajor, needMinor = 0] = required.replace(/^>=\s*/, '').split('.').map(Number);
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < needMajor || (major === needMajor && minor < needMinor)) {
+  console.error(`queueflow needs Node.js ${required.replace(/^>=\s*/, '')} or later, and this is ${process.version}: install Node.js 24 (nvm install 24, or https://nodejs.org/en/download) and run it again.`);
+  process.exit(1);
+}
 
 const source = new URL('./cli.ts', import.meta.url);
 if (existsSync(source)) {
