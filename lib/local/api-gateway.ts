@@ -11,6 +11,7 @@
  * `Allow` (AWS answers 403 "Missing Authentication Token" to both), using the
  * MISSING_AUTHENTICATION_TOKEN response's template; a numeric `status` member of a JSON body is
  * set to the status sent. Paths are accepted with or without the stage prefix (`/prod/orders`).
+ * A request whose Host is not a loopback name (request-guard.ts) answers 403 ACCESS_DENIED.
  * Routes, validators and templates are compiled once at start: no per-request compile.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -22,6 +23,7 @@ import { GatewayResponses, type GatewayErrorContext, type GatewayResponseType } 
 import type { InvokeOptions, InvokeResult } from './lambda-host.ts';
 import type { LocalRestApi, LocalRoute } from './model.ts';
 import { requestModelSelector, type RequestModelSelector } from './request-model-selector.ts';
+import { hostRefusal } from './request-guard.ts';
 
 /** What the gateway needs from the Lambda host. */
 export interface GatewayHost {
@@ -291,6 +293,12 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const matched = staged ?? matchResource(resources, parts);
     const path = staged ? url.pathname.slice(api.stageName.length + 1) || '/' : url.pathname;
     const request: Request = { req, requestId: randomUUID(), startedAt, path, headers, multiValueHeaders, query: url.searchParams };
+    // Local extension: a page that rebinds its own DNS name to 127.0.0.1 must not reach the API.
+    const foreignHost = hostRefusal(req.headers);
+    if (foreignHost) {
+      sendGatewayError(request, res, 'ACCESS_DENIED', foreignHost);
+      return;
+    }
     if (!matched) {
       sendGatewayError(request, res, 'MISSING_AUTHENTICATION_TOKEN', 'Missing Authentication Token', { status: 404 });
       return;

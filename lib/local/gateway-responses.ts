@@ -19,6 +19,7 @@ import type { LocalGatewayResponse } from './model.ts';
 export const GatewayResponseTypes = {
   BAD_REQUEST_BODY: 400,
   BAD_REQUEST_PARAMETERS: 400,
+  ACCESS_DENIED: 403,
   INVALID_API_KEY: 403,
   MISSING_AUTHENTICATION_TOKEN: 403,
   REQUEST_TOO_LARGE: 413,
@@ -33,6 +34,7 @@ export type GatewayResponseType = keyof typeof GatewayResponseTypes;
 const errorTypes: Record<GatewayResponseType, string> = {
   BAD_REQUEST_BODY: 'BadRequestException',
   BAD_REQUEST_PARAMETERS: 'BadRequestException',
+  ACCESS_DENIED: 'AccessDeniedException',
   INVALID_API_KEY: 'ForbiddenException',
   MISSING_AUTHENTICATION_TOKEN: 'MissingAuthenticationTokenException',
   REQUEST_TOO_LARGE: 'RequestTooLargeException',

@@ -9,6 +9,8 @@ import { buildApp } from 'fauxqs';
 import { PortInUseError } from './errors.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './intrinsics.ts';
 import { InvalidOutageRequestError, parseOutageRequest, sendServiceUnavailable, TableOutages, tablesNamedIn, type OutageRequest } from './outages.ts';
+import { endpointRefusal } from './request-guard.ts';
+import { answerSqsQuery, isSqsAction, queryErrorDocument, type JsonCall } from './sqs-query-protocol.ts';
 
 export type LambdaStats = Record<string, { invocations: number; errors: number }>;
 
@@ -46,6 +48,8 @@ const OUTAGES_PATH = `${CONTROL_PREFIX}outages`;
 // dynalite's own limit (MAX_REQUEST_BYTES in its index.js), for the requests read during an outage.
 const DYNAMODB_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 const CONTROL_MAX_REQUEST_BYTES = 64 * 1024;
+// fauxqs's own body limit (bodyLimit in its buildApp), for the query-protocol requests read here.
+const QUERY_MAX_REQUEST_BYTES = 11 * 1024 * 1024;
 
 // SQS actions whose response carries queue URLs: fauxqs forms them from the Host header of the
 // request that created the queue (and persists them), so after a restart on another port they
@@ -55,9 +59,11 @@ const FOREIGN_QUEUE_URL = new RegExp(`https?://[^/"<\\s]+/${LOCAL_ACCOUNT_ID}/`,
 
 /**
  * Starts fauxqs (SNS, SQS) and dynalite (DynamoDB) in this process behind one AWS-compatible
- * endpoint on 127.0.0.1. Requests are dispatched in-process by protocol: `X-Amz-Target:
- * DynamoDB_*` to dynalite, everything else to fauxqs, so there is no proxy hop and no second
- * listening socket.
+ * endpoint on 127.0.0.1. Requests are dispatched in-process by the protocol they speak
+ * (`awsRouteOf`): DynamoDB's to dynalite; SQS's JSON protocol and SNS's query protocol to fauxqs;
+ * SQS's query protocol through the translator in sqs-query-protocol.ts to fauxqs's JSON one. So
+ * there is no proxy hop and no second listening socket. Requests from web pages and to fauxqs's
+ * other routes (S3, `/_fauxqs`) are refused (request-guard.ts).
  *
  * @example
  * const services = await startServices({ port: 4566, dataDir: '.queueflow/data' });
@@ -131,9 +137,12 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
   });
 
   const server = createServer((request, response) => {
+    const refusal = endpointRefusal(request.headers);
+    if (refusal) return refuse(request, response, refusal);
     if (request.url?.startsWith(CONTROL_PREFIX)) return control(request, response);
-    const target = request.headers['x-amz-target'];
-    if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
+    const route = awsRouteOf(request);
+    if (route === 'dynamodb') {
+      const target = request.headers['x-amz-target'] as string;
       count('dynamodb', target.slice(target.indexOf('.') + 1));
       // Finding the tables a request names means reading its body first; only while a table is
       // down, so otherwise the request streams on to dynalite as it arrives.
@@ -141,7 +150,11 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       else dynamo.emit('request', request, response);
       return;
     }
-    fauxqs.routing(request, response);
+    if (route === 'fauxqs') return fauxqs.routing(request, response);
+    if (route === 'query') return dispatchQuery(request, response);
+    // fauxqs also serves S3 and /_fauxqs/* inspection routes (message bodies, receipt handles):
+    // neither is part of what this endpoint emulates, so only the routes above reach it.
+    sendXml(response, 404, queryErrorDocument(404, 'NotFound', `This endpoint serves SQS, SNS and DynamoDB API requests; it has no route ${request.method} ${request.url?.split('?')[0]}.`));
   });
   // SDK clients keep connections alive; a longer server timeout avoids races on reused sockets.
   server.keepAliveTimeout = 65_000;
@@ -211,6 +224,45 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     return [200, outages.start(wanted.table, wanted.seconds)];
   }
 
+  /** Calls SQS over the JSON protocol in-process, for the query protocol's translation. */
+  const callSqs: JsonCall = async (action, input) => {
+    const reply = await fauxqs.inject({
+      method: 'POST',
+      url: '/',
+      headers: { host: new URL(endpoint).host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` },
+      payload: JSON.stringify(input),
+    });
+    return { status: reply.statusCode, body: reply.body === '' ? {} : (JSON.parse(reply.body) as unknown) };
+  };
+
+  /**
+   * A query-protocol request (form-encoded `Action=…`): SQS's goes to the translator, SNS's and
+   * STS's to fauxqs. The body is read first, as the action is in it.
+   */
+  function dispatchQuery(request: IncomingMessage, response: ServerResponse): void {
+    readBody(request, QUERY_MAX_REQUEST_BYTES).then(
+      async (body) => {
+        if (body === undefined) {
+          return sendXml(response, 413, queryErrorDocument(413, 'RequestEntityTooLarge', `The request is over ${QUERY_MAX_REQUEST_BYTES} bytes.`));
+        }
+        const params = new URLSearchParams(body.toString('utf8'));
+        const path = request.url!.split('?')[0]!;
+        const queuePath = QUEUE_PATH.test(path);
+        if (queuePath || signingService(request) === 'sqs' || isSqsAction(params.get('Action'))) {
+          const reply = await answerSqsQuery(params, { call: callSqs, ...(queuePath ? { queueUrl: `${endpoint}${path}` } : {}) });
+          return sendXml(response, reply.status, reply.body, reply.requestId);
+        }
+        const reply = await fauxqs.inject({ method: 'POST', url: '/', headers: request.headers, payload: body });
+        const headers = Object.fromEntries(Object.entries(reply.headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
+        response.writeHead(reply.statusCode, { ...headers, 'content-length': reply.rawPayload.length }).end(reply.rawPayload);
+      },
+      () => response.destroy(),
+    ).catch(() => {
+      if (response.headersSent) response.destroy();
+      else sendXml(response, 500, queryErrorDocument(500, 'InternalFailure', 'The request could not be processed.'));
+    });
+  }
+
   /** Refuses a DynamoDB request that names a table that is down; hands dynalite the others. */
   function dispatchDuringOutage(request: IncomingMessage, response: ServerResponse): void {
     readBody(request, DYNAMODB_MAX_REQUEST_BYTES).then(
@@ -241,6 +293,54 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       await new Promise<void>((resolve, reject) => dynamo.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+// A queue URL's path, `/<account>/<queue>`: SQS's query protocol may post to it.
+const QUEUE_PATH = /^\/\d{12}\/[\w-]{1,80}(?:\.fifo)?\/?$/;
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+/**
+ * Which server answers an AWS request, by the protocol it speaks: DynamoDB's JSON (`X-Amz-Target:
+ * DynamoDB_20120810.*`) → dynalite; SQS's JSON (`application/x-amz-json-1.0` to `/`) and SNS's or
+ * STS's query protocol signed for `sns` or `sts` → fauxqs, streamed; any other form post to `/`
+ * or to a queue URL → `query`, decided once its `Action` is read; anything else → no route.
+ */
+function awsRouteOf(request: IncomingMessage): 'dynamodb' | 'fauxqs' | 'query' | undefined {
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string' && target.startsWith('DynamoDB_')) return 'dynamodb';
+  if (request.method !== 'POST') return undefined;
+  const path = request.url!.split('?')[0]!;
+  const contentType = request.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
+  if (contentType === 'application/x-amz-json-1.0') return path === '/' ? 'fauxqs' : undefined;
+  if (contentType !== FORM_CONTENT_TYPE) return undefined;
+  if (path === '/' && ['sns', 'sts'].includes(signingService(request) ?? '')) return 'fauxqs';
+  return path === '/' || QUEUE_PATH.test(path) ? 'query' : undefined;
+}
+
+/** The service a SigV4 `Authorization` header's credential scope names (`…/us-east-1/sqs/aws4_request`). */
+function signingService(request: IncomingMessage): string | undefined {
+  return /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(request.headers.authorization ?? '')?.[1];
+}
+
+/**
+ * Answers a request the endpoint refuses (request-guard.ts) with 403, in the form its caller
+ * reads: JSON on the control routes and to JSON-protocol clients, query XML to the others.
+ */
+function refuse(request: IncomingMessage, response: ServerResponse, message: string): void {
+  if (request.url?.startsWith(CONTROL_PREFIX)) {
+    response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
+  } else if (request.headers['x-amz-target'] !== undefined) {
+    response.writeHead(403, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'AccessDeniedException', message }));
+  } else {
+    sendXml(response, 403, queryErrorDocument(403, 'AccessDenied', message));
+  }
+}
+
+function sendXml(response: ServerResponse, status: number, body: string, requestId?: string): void {
+  response
+    .writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body), ...(requestId === undefined ? {} : { 'x-amzn-requestid': requestId }) })
+    .end(body);
 }
 
 /** Listens on 127.0.0.1 and returns the port; a taken port becomes `PortInUseError`. */

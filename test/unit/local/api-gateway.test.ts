@@ -4,6 +4,7 @@ import { startApiGateway, type LocalApiGateway } from '../../../lib/local/api-ga
 import { GatewayResponses } from '../../../lib/local/gateway-responses.ts';
 import type { InvokeResult } from '../../../lib/local/lambda-host.ts';
 import type { LocalGatewayResponse, LocalRestApi, LocalRoute } from '../../../lib/local/model.ts';
+import { rawRequest } from '../../helpers/raw-http.ts';
 
 const API_KEY = 'local-key-0123456789';
 
@@ -502,5 +503,40 @@ describe('GatewayResponses', () => {
 
     // Assess
     expect(rendered).toMatchObject({ statusCode: 418, body: '{"e":"Too Many Requests"}' });
+  });
+});
+
+describe('startApiGateway and the Host header', () => {
+  const erasure = '/users/u-1/erasure';
+  const withAccessDenied = () => api({ gatewayResponses: { ...api().gatewayResponses, ACCESS_DENIED: problem('forbidden', '$context.error.messageString', 403) } });
+
+  it('refuses a DNS-rebinding request (Host: evil.example) with 403 ACCESS_DENIED in the template\'s format, before the route or the function', async () => {
+    // Prepare
+    const host = fakeHost();
+    const url = await start(host, withAccessDenied());
+
+    // Act
+    const reply = await rawRequest(`${url}${erasure}`, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' }, body: '{}' });
+
+    // Assess
+    expect(reply.status).toBe(403);
+    expect(reply.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(reply.body)).toMatchObject({ type: 'urn:queueflow:problem:forbidden', status: 403, detail: expect.stringContaining('Host "evil.example"') });
+    expect(host.events).toEqual([]);
+  });
+
+  it("answers AWS's default body when the API declares neither ACCESS_DENIED nor DEFAULT_4XX", async () => {
+    const url = await start(fakeHost(), api({ gatewayResponses: {} }));
+    const reply = await rawRequest(`${url}${erasure}`, { method: 'POST', headers: { host: 'evil.example:3000' }, body: '{}' });
+    expect(reply.status).toBe(403);
+    expect(JSON.parse(reply.body)).toEqual({ message: expect.stringContaining('DNS rebinding') });
+  });
+
+  it.each(['localhost:3000', 'api.localhost:3000', '127.0.0.1', '[::1]:3000'])('serves Host %s', async (name) => {
+    const host = fakeHost();
+    const url = await start(host, withAccessDenied());
+    const reply = await rawRequest(`${url}${erasure}`, { method: 'POST', headers: { host: name, 'content-type': 'application/json' }, body: '{}' });
+    expect(reply.status).toBe(202);
+    expect(host.events).toHaveLength(1);
   });
 });

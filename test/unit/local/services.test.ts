@@ -13,21 +13,29 @@ import {
   TransactWriteItemsCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   GetQueueUrlCommand,
   ListQueuesCommand,
+  QueueDoesNotExist,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortInUseError } from '../../../lib/local/errors.ts';
 import { startServices, type LocalServices, type RequestStats } from '../../../lib/local/services.ts';
+import { SQS_XML_NAMESPACE } from '../../../lib/local/sqs-query-protocol.ts';
+import { rawRequest } from '../../helpers/raw-http.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -35,6 +43,22 @@ function clientsFor(services: LocalServices) {
   const config = { endpoint: services.endpoint, region: 'us-east-1', credentials };
   return { sqs: new SQSClient(config), sns: new SNSClient(config), dynamodb: new DynamoDBClient(config) };
 }
+
+/**
+ * An SDK v3 SQS client speaking SQS's query protocol (form-encoded requests, XML replies), as the
+ * older clients do (Debian's AWS CLI 2.9, boto3 before its JSON switch, aws-sdk v2, Java v1).
+ */
+function querySqsClient(services: LocalServices): SQSClient {
+  return new SQSClient({
+    endpoint: services.endpoint,
+    region: 'us-east-1',
+    credentials,
+    protocol: AwsQueryProtocol,
+    protocolSettings: { defaultNamespace: 'com.amazonaws.sqs', xmlNamespace: SQS_XML_NAMESPACE, version: '2012-11-05' },
+  });
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /**
  * The local addresses (`hex-ip:hex-port`, as in /proc/net/tcp) this process listens on, found by
@@ -390,6 +414,216 @@ describe('startServices', () => {
 
     // Assess
     expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' });
+  });
+
+  describe("SQS's query protocol", () => {
+    it('serves an SDK client speaking it: queues, messages with attributes (the SDK checks their MD5s), batches, attributes and errors', async () => {
+      // Prepare
+      const services = await start();
+      const sqs = querySqsClient(services);
+      const sent: string[] = [];
+      sqs.middlewareStack.add((next) => async (args) => {
+        sent.push(String((args.request as { headers: Record<string, string> }).headers['content-type']));
+        return next(args);
+      }, { step: 'finalizeRequest' });
+
+      // Act
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'orders', Attributes: { VisibilityTimeout: '30' } }));
+      const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'orders-dlq' }));
+      const { Attributes: dlqAttributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes!.QueueArn, maxReceiveCount: 3 }) } }));
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl,
+          MessageBody: 'line one\r\nline <two> & "three"',
+          MessageAttributes: { eventType: { DataType: 'String', StringValue: 'order.placed' }, raw: { DataType: 'Binary', BinaryValue: new Uint8Array([0, 1, 255]) } },
+        }),
+      );
+      const batch = await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: [{ Id: 'a', MessageBody: 'a' }, { Id: 'b', MessageBody: 'b', DelaySeconds: 0 }] }));
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['ApproximateReceiveCount'], WaitTimeSeconds: 1 }),
+      );
+      const messages = received.Messages ?? [];
+      const first = messages.find((message) => message.MessageAttributes !== undefined)!;
+      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: first.ReceiptHandle }));
+      const deleted = await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl, Entries: messages.filter((message) => message !== first).map((message, index) => ({ Id: `m${index}`, ReceiptHandle: message.ReceiptHandle })) }),
+      );
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+      const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'orders' }));
+      const missing = await sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' })).catch((error: unknown) => error);
+
+      // Assess
+      expect(new Set(sent)).toEqual(new Set(['application/x-www-form-urlencoded']));
+      expect(QueueUrl).toBe(`${services.endpoint}/000000000000/orders`);
+      expect(batch.Successful?.map((entry) => entry.Id).sort()).toEqual(['a', 'b']);
+      expect(messages).toHaveLength(3);
+      expect(first.Body).toBe('line one\r\nline <two> & "three"');
+      expect(first.MessageAttributes).toEqual({
+        eventType: { DataType: 'String', StringValue: 'order.placed' },
+        raw: { DataType: 'Binary', BinaryValue: new Uint8Array([0, 1, 255]) },
+      });
+      expect(first.Attributes).toEqual({ ApproximateReceiveCount: '1' });
+      expect(deleted.Successful).toHaveLength(2);
+      expect(Attributes).toMatchObject({ VisibilityTimeout: '30', ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+      expect(JSON.parse(Attributes!.RedrivePolicy!)).toMatchObject({ deadLetterTargetArn: dlqAttributes!.QueueArn });
+      expect(listed.QueueUrls?.sort()).toEqual([QueueUrl, dlq.QueueUrl]);
+      expect(missing).toBeInstanceOf(QueueDoesNotExist);
+      expect(missing).toMatchObject({ Code: 'AWS.SimpleQueueService.NonExistentQueue', $metadata: { httpStatusCode: 400 } });
+    });
+
+    it('takes a request posted to the queue URL with no QueueUrl field, as aws-sdk v2 sends it', async () => {
+      // Prepare
+      const services = await start();
+      const { sqs } = clientsFor(services);
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }));
+
+      // Act
+      const sent = await rawRequest(QueueUrl!, { method: 'POST', headers: FORM, body: 'Action=SendMessage&Version=2012-11-05&MessageBody=hello' });
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+
+      // Assess
+      expect(sent.status).toBe(200);
+      expect(sent.headers['content-type']).toBe('text/xml');
+      expect(sent.body).toContain(`<SendMessageResponse xmlns="${SQS_XML_NAMESPACE}"><SendMessageResult><MD5OfMessageBody>5d41402abc4b2a76b9719d911017c592</MD5OfMessageBody>`);
+      expect(received.Messages?.[0]?.Body).toBe('hello');
+    });
+
+    it('routes a form request by its action when no signature names the service: SQS actions to SQS, the others to SNS', async () => {
+      // Prepare
+      const services = await start();
+      await clientsFor(services).sns.send(new CreateTopicCommand({ Name: 't' }));
+
+      // Act
+      const sqsReply = await rawRequest(`${services.endpoint}/`, { method: 'POST', headers: FORM, body: 'Action=ListQueues&Version=2012-11-05' });
+      const snsReply = await rawRequest(`${services.endpoint}/`, { method: 'POST', headers: FORM, body: 'Action=ListTopics&Version=2010-03-31' });
+
+      // Assess
+      expect(sqsReply.body).toContain(`<ListQueuesResponse xmlns="${SQS_XML_NAMESPACE}"><ListQueuesResult/>`);
+      expect(snsReply.body).toContain('<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">');
+      expect(snsReply.body).toContain('arn:aws:sns:us-east-1:000000000000:t');
+      expect(services.stats().requests).toMatchObject({ sqs: { ListQueues: 1 }, sns: { CreateTopic: 1, ListTopics: 1 } });
+    });
+
+    it('answers an unknown action signed for sqs with an InvalidAction ErrorResponse', async () => {
+      // Prepare
+      const services = await start();
+      const authorization = 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0';
+
+      // Act
+      const reply = await rawRequest(`${services.endpoint}/`, { method: 'POST', headers: { ...FORM, authorization }, body: 'Action=Publish&Version=2012-11-05' });
+
+      // Assess
+      expect(reply.status).toBe(400);
+      expect(reply.body).toMatch(/<ErrorResponse xmlns="http:\/\/queue\.amazonaws\.com\/doc\/2012-11-05\/"><Error><Type>Sender<\/Type><Code>InvalidAction<\/Code>.*<RequestId>[0-9a-f-]{36}<\/RequestId><\/ErrorResponse>$/);
+    });
+  });
+
+  describe('what the endpoint refuses', () => {
+    it("answers 404 to fauxqs's S3 and /_fauxqs routes: no bucket, no message bodies", async () => {
+      // Prepare
+      const services = await start();
+      const { sqs } = clientsFor(services);
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }));
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'secret body' }));
+
+      // Act
+      const replies = await Promise.all([
+        rawRequest(`${services.endpoint}/_fauxqs/queues`),
+        rawRequest(`${services.endpoint}/_fauxqs/queues/orders`),
+        rawRequest(`${services.endpoint}/bucket`, { method: 'PUT' }),
+        rawRequest(`${services.endpoint}/bucket/key`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: 'x' }),
+        rawRequest(`${services.endpoint}/health`),
+        rawRequest(`${services.endpoint}/`),
+      ]);
+
+      // Assess
+      expect(replies.map((reply) => reply.status)).toEqual([404, 404, 404, 404, 404, 404]);
+      expect(replies.map((reply) => reply.body).join('')).not.toContain('secret body');
+      expect(replies[0]!.body).toContain('<Code>NotFound</Code>');
+    });
+
+    it('refuses a DNS-rebinding request (a Host that is not a loopback name) with 403, on AWS and control routes alike', async () => {
+      // Prepare
+      const services = await start();
+      const host = 'evil.example';
+
+      // Act
+      const aws = await rawRequest(`${services.endpoint}/`, { method: 'POST', headers: { ...FORM, host }, body: 'Action=ListQueues' });
+      const json = await rawRequest(`${services.endpoint}/`, {
+        method: 'POST',
+        headers: { host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ListQueues' },
+        body: '{}',
+      });
+      const stats = await rawRequest(`${services.endpoint}/_queueflow/stats`, { headers: { host: `${host}:${services.port}` } });
+
+      // Assess
+      expect([aws.status, json.status, stats.status]).toEqual([403, 403, 403]);
+      expect(aws.body).toContain('<Code>AccessDenied</Code>');
+      expect(JSON.parse(json.body)).toMatchObject({ __type: 'AccessDeniedException', message: expect.stringContaining('DNS rebinding') });
+      expect(JSON.parse(stats.body)).toEqual({ message: expect.stringContaining('Host "evil.example:') });
+      expect(services.stats().requests.sqs).toEqual({});
+    });
+
+    it('refuses a cross-origin form post that would publish to the topic, and publishes nothing; the same post with no Origin publishes', async () => {
+      // Prepare
+      const services = await start();
+      const { sqs, sns } = clientsFor(services);
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'events' }));
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'subscriber' }));
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+      const publish = `Action=Publish&Version=2010-03-31&TopicArn=${encodeURIComponent(TopicArn!)}&Message=`;
+
+      // Act
+      const fromPage = await rawRequest(`${services.endpoint}/`, { method: 'POST', headers: { ...FORM, origin: 'http://evil.example' }, body: `${publish}forged` });
+      const fromSite = await rawRequest(`${services.endpoint}/`, { method: 'POST', headers: { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site' }, body: `${publish}forged` });
+      const afterRefusals = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+      const fromCli = await rawRequest(`${services.endpoint}/`, { method: 'POST', headers: FORM, body: `${publish}wanted` });
+      const afterCli = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+
+      // Assess
+      expect([fromPage.status, fromSite.status, fromCli.status]).toEqual([403, 403, 200]);
+      expect(fromPage.body).toContain('Refused a cross-origin request from http://evil.example');
+      expect(afterRefusals.Messages).toBeUndefined();
+      expect(afterCli.Messages?.map((message) => message.Body)).toEqual(['wanted']);
+      expect(services.stats().requests.sns.Publish).toBe(1);
+    });
+
+    it('refuses an outage started from a web page', async () => {
+      // Prepare
+      const services = await start();
+      const { dynamodb } = clientsFor(services);
+      await createTable(dynamodb, 'ledger');
+
+      // Act
+      const refused = await rawRequest(`${services.endpoint}/_queueflow/outages`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://evil.example' },
+        body: JSON.stringify({ table: 'ledger', seconds: 60 }),
+      });
+      const listed = await fetch(`${services.endpoint}/_queueflow/outages`).then((response) => response.json());
+
+      // Assess
+      expect(refused.status).toBe(403);
+      expect(listed).toEqual({ outages: [] });
+    });
+
+    it('serves a JSON request from its own origin', async () => {
+      // Prepare
+      const services = await start();
+
+      // Act
+      const reply = await rawRequest(`${services.endpoint}/`, {
+        method: 'POST',
+        headers: { origin: services.endpoint, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ListQueues' },
+        body: '{}',
+      });
+
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toEqual({ QueueUrls: [] });
+    });
   });
 
   it('fails with PortInUseError naming the flag when the port is taken', async () => {
