@@ -45,7 +45,7 @@ export interface RuntimeOptions {
   readonly extraArgs?: readonly string[];
   /** Print the runtime's output to this process's stdout. @default false */
   readonly verbose?: boolean;
-  /** Called with every line the runtime prints (stdout and stderr). */
+  /** Called with every line the runtime prints (stdout and stderr), in the `json` log format. */
   readonly onLine?: (line: string) => void;
   /**
    * `--quiet`: the runtime prints only its banner and errors, no function logs or REPORT lines.
@@ -153,6 +153,8 @@ async function launch(options: RuntimeOptions, dataDir: string, ownsDataDir: boo
   if (!options.synth) args.push('--no-synth');
   if (!options.watch) args.push('--no-watch');
   if (quiet) args.push('--quiet');
+  // Raw function lines and REPORT lines: `onLine` readers parse them (bench/lib/cost.ts).
+  args.push('--log-format', 'json');
   args.push(...(options.extraArgs ?? []));
   const env = { ...process.env, QUEUEFLOW_FAULTS: options.faults ? JSON.stringify(options.faults) : '' };
   const child = spawn(process.execPath, args, { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

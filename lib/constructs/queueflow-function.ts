@@ -4,6 +4,7 @@ import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLev
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { recordLocalBundling } from './record-local-bundling.ts';
 
 /** What differs between queueflow's functions; everything else is the house default below. */
 export interface QueueflowFunctionProps {
@@ -51,7 +52,8 @@ export function defaultBundling(define?: Record<string, string>): BundlingOption
 }
 
 /**
- * A Node.js 24 arm64 function bundled by local esbuild, with its own log group so logs have a
+ * A Node.js 24 arm64 function bundled by local esbuild (its esbuild options recorded in its
+ * Metadata for `queueflow local`, see `recordLocalBundling`), with its own log group so logs have a
  * retention instead of living forever in the implicit `/aws/lambda/<name>` group.
  *
  * Its role starts empty instead of with AWSLambdaBasicExecutionRole (CreateLogGroup and
@@ -68,11 +70,13 @@ export function createQueueflowFunction(scope: Construct, id: string, props: Que
     description: props.description,
   });
   logGroup.grantWrite(role);
-  return new NodejsFunction(scope, id, {
+  const runtime = Runtime.NODEJS_24_X;
+  const bundling = defaultBundling(props.define);
+  const fn = new NodejsFunction(scope, id, {
     role,
     entry: props.entry,
     description: props.description,
-    runtime: Runtime.NODEJS_24_X,
+    runtime,
     architecture: Architecture.ARM_64,
     memorySize: props.memorySize ?? 256,
     timeout: props.timeout ?? DEFAULT_FUNCTION_TIMEOUT,
@@ -81,6 +85,9 @@ export function createQueueflowFunction(scope: Construct, id: string, props: Que
     applicationLogLevelV2: ApplicationLogLevel.INFO,
     systemLogLevelV2: SystemLogLevel.WARN,
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-    bundling: defaultBundling(props.define),
+    bundling,
   });
+  // `queueflow local` rebuilds the bundle from this record when a source changes, without a synth.
+  recordLocalBundling(fn, { entry: props.entry, runtime, bundling });
+  return fn;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { numberOption, parseCommandLine, UsageError } from '../shared/usage.ts';
 import { parseFaultConfig, type FaultConfig } from './faults.ts';
+import { LogFormats, type LogFormat } from './invocation-log.ts';
 import type { LocalRuntimeOptions } from './runtime.ts';
 
 export const HELP = `Usage: queueflow local [options]     (in this repository: npm start -- [options])
@@ -19,10 +20,21 @@ Options:
   --state-file <file> where the API URL, endpoint and outputs are written (default .queueflow/local.json)
   --assembly <dir>    the cloud assembly (default cdk.out)
   --stack <name>      a stack to run (repeatable, or comma-separated; default: every stack)
+  --synth             run cdk synth even when the assembly is up to date
   --no-synth          use the existing assembly instead of running cdk synth
+                      (default: synth only when a file that shapes the assembly changed since
+                      the last synth, by the fingerprint in .queueflow/fingerprints)
   --no-watch          do not rebuild and reload functions when a watched folder changes
                       (cdk.json watch.include; default: the project's top-level folders)
-  --quiet             print only the banner and errors (functions: error-level and stderr lines)
+  --quiet             print only the banner and errors (failed invocations with their
+                      error-level and stderr lines)
+  --verbose           print every line a function logs, pretty, under its invocation line
+  --log-format <f>    pretty (default): one line per invocation, per SQS record:
+                        time, function, event type and id (or method, path, status),
+                        outcome (ok, retry in N s, dead-lettered, skipped, error), duration;
+                        error-level and stderr lines of functions always show under it
+                      json: each raw function line (Powertools JSON) prefixed with the
+                        function's name, and Lambda's REPORT lines, for tools
   --faults <file>     fault injection config (JSON; also QUEUEFLOW_FAULTS)
   -h, --help          show this help
 `;
@@ -41,9 +53,11 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'state-file': { type: 'string' },
         assembly: { type: 'string' },
         stack: { type: 'string', multiple: true },
-        synth: { type: 'boolean', default: true },
+        synth: { type: 'boolean' },
         watch: { type: 'boolean', default: true },
         quiet: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        'log-format': { type: 'string' },
         faults: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -54,6 +68,10 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   const stackNames = (values.stack ?? []).flatMap((value) => value.split(',')).map((name) => name.trim());
   if (stackNames.some((name) => name === '')) throw new UsageError('--stack needs a non-empty stack name');
+  if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose contradict each other: choose one');
+  const logFormat = values['log-format'];
+  const formats: readonly string[] = Object.values(LogFormats);
+  if (logFormat !== undefined && !formats.includes(logFormat)) throw new UsageError(`--log-format must be ${formats.join(' or ')}, got "${logFormat}"`);
   const faults = readFaults(values.faults, env.QUEUEFLOW_FAULTS);
   return {
     ...(values.port === undefined ? {} : { port: parsePort(values.port, '--port') }),
@@ -62,9 +80,11 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ...(values['state-file'] === undefined ? {} : { stateFile: values['state-file'] }),
     ...(values.assembly === undefined ? {} : { assembly: values.assembly }),
     ...(stackNames.length === 0 ? {} : { stackNames }),
-    synth: values.synth,
+    ...(values.synth === undefined ? {} : { synth: values.synth }),
     watch: values.watch,
     quiet: values.quiet,
+    ...(values.verbose ? { verbose: true } : {}),
+    ...(logFormat === undefined ? {} : { logFormat: logFormat as LogFormat }),
     ...(faults ? { faults } : {}),
   };
 }

@@ -26,8 +26,14 @@ export interface LambdaHostOptions {
   readonly endpoint: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** Receives each line a function writes to stdout/stderr, and the host's REPORT/error lines (`'host'`). */
-  readonly log: (functionName: string, line: string, stream: LogStream) => void;
+  /**
+   * Receives each line a function writes to stdout/stderr, and the host's REPORT/error lines
+   * (`'host'`), with the request id of the invocation running in that environment when the line
+   * arrived, if any.
+   */
+  readonly log: (functionName: string, line: string, stream: LogStream, requestId?: string) => void;
+  /** Called once per invocation when it has ended, after its REPORT line. */
+  readonly onInvocation?: (invocation: EndedInvocation) => void;
   /** Applied to invocations made with `{ source: 'sqs' }` only. */
   readonly faults?: FaultConfig;
   /** @default '000000000000' */
@@ -39,6 +45,16 @@ export interface LambdaHostOptions {
    * with everything else on the developer's cores, so the default is looser. @default 30_000
    */
   readonly initTimeoutMs?: number;
+}
+
+/** What {@link LambdaHostOptions.onInvocation} receives. */
+export interface EndedInvocation {
+  readonly fn: LocalFunction;
+  /** Wall-clock start. */
+  readonly startedAt: Date;
+  readonly source?: InvokeOptions['source'];
+  readonly event: unknown;
+  readonly result: InvokeResult;
 }
 
 export interface InvokeOptions {
@@ -89,12 +105,14 @@ class ExecutionEnvironment {
   dead = false;
   /** Init duration, reported on the environment's first invocation only (as Lambda's REPORT line). */
   initDurationMs?: number;
+  /** The invocation running here, for attributing the lines the function writes. */
+  requestId?: string;
   readonly #worker: Worker;
   readonly #timeoutMs: number;
   #nextId = 0;
   #pending?: { id: number; settle: (outcome: Settled) => void };
 
-  constructor(fn: LocalFunction, generation: number, env: Record<string, string>, init: WorkerInit, initTimeoutMs: number, log: (line: string, stream: LogStream) => void) {
+  constructor(fn: LocalFunction, generation: number, env: Record<string, string>, init: WorkerInit, initTimeoutMs: number, log: (line: string, stream: LogStream, requestId?: string) => void) {
     this.generation = generation;
     this.#timeoutMs = fn.timeoutSeconds * 1000;
     const startedAt = performance.now();
@@ -108,7 +126,7 @@ class ExecutionEnvironment {
       resourceLimits: { maxOldGenerationSizeMb: fn.memorySizeMb },
     });
     for (const [name, stream] of [['stdout', this.#worker.stdout], ['stderr', this.#worker.stderr]] as const) {
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log(line, name));
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log(line, name, this.requestId));
     }
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -133,7 +151,7 @@ class ExecutionEnvironment {
         this.dead = true;
         const type = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : 'Runtime.UnhandledError';
         // Also when idle: a floating promise that rejects after the handler returned kills it.
-        log(`ERROR ${type}: ${error.stack ?? `${error.name}: ${error.message}`}`, 'host');
+        log(`ERROR ${type}: ${error.stack ?? `${error.name}: ${error.message}`}`, 'host', this.requestId);
         reject(new InitError(type, `${error.name}: ${error.message}`));
         clearTimeout(timer);
         if (this.#pending) this.#settle(this.#pending.id, failure(type, `${error.name}: ${error.message}`));
@@ -158,6 +176,7 @@ class ExecutionEnvironment {
     }
     if (this.dead) return failure('Runtime.ExitError', 'Runtime exited before the invocation');
     const id = ++this.#nextId;
+    this.requestId = awsRequestId;
     return new Promise<Settled>((resolve) => {
       const timer = setTimeout(() => {
         // Lambda freezes then discards a timed-out environment; terminating the worker also stops
@@ -186,6 +205,7 @@ class ExecutionEnvironment {
     if (this.#pending?.id !== id) return;
     const { settle } = this.#pending;
     this.#pending = undefined;
+    this.requestId = undefined;
     settle(outcome);
   }
 }
@@ -338,6 +358,7 @@ export class LambdaHost {
     const fn = pool.fn;
     const requestId = randomUUID();
     const startedAt = performance.now();
+    const startedAtWallClock = new Date();
     const injectedFault = options.source === 'sqs' ? this.#faults?.draw() : undefined;
     const stats = this.#statsOf(fn.name);
     stats.invocations += 1;
@@ -362,11 +383,13 @@ export class LambdaHost {
     const durationMs = performance.now() - startedAt;
     if (!settled.ok) {
       stats.errors += 1;
-      this.#options.log(fn.name, `ERROR RequestId: ${requestId} ${settled.errorType}: ${settled.errorMessage}`, 'host');
+      this.#options.log(fn.name, `ERROR RequestId: ${requestId} ${settled.errorType}: ${settled.errorMessage}`, 'host', requestId);
     }
     const init = initDurationMs === undefined ? '' : `\tInit Duration: ${initDurationMs.toFixed(2)} ms`;
-    this.#options.log(fn.name, `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memorySizeMb} MB${init}`, 'host');
-    return { ...settled, requestId, durationMs, ...(injectedFault ? { injectedFault } : {}) };
+    this.#options.log(fn.name, `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memorySizeMb} MB${init}`, 'host', requestId);
+    const result: InvokeResult = { ...settled, requestId, durationMs, ...(injectedFault ? { injectedFault } : {}) };
+    this.#options.onInvocation?.({ fn, startedAt: startedAtWallClock, ...(options.source ? { source: options.source } : {}), event, result });
+    return result;
   }
 
   /**
@@ -378,12 +401,23 @@ export class LambdaHost {
     const next = new Map(functions.map((fn) => [fn.logicalId, fn]));
     const removed = [...this.#pools].filter(([logicalId]) => !next.has(logicalId));
     for (const [logicalId] of removed) this.#pools.delete(logicalId);
-    for (const fn of functions) {
+    await Promise.all([this.replace(functions), ...removed.map(([, pool]) => pool.close())]);
+  }
+
+  /**
+   * New code or configuration for the listed functions only (a function absent from the host is
+   * added); the others keep their environments. Give a function a new code folder with
+   * `{ ...fn, assetDir }`. Resolves once the listed functions' new environments have finished
+   * their init phase (successfully or not), so the caller can say the new code is live.
+   */
+  async replace(functions: readonly LocalFunction[]): Promise<void> {
+    const pools = functions.map((fn) => {
       const pool = this.#pools.get(fn.logicalId);
-      if (pool) pool.reload(fn);
-      else this.#addPool(fn);
-    }
-    await Promise.all(removed.map(([, pool]) => pool.close()));
+      if (!pool) return this.#addPool(fn);
+      pool.reload(fn);
+      return pool;
+    });
+    await Promise.all(pools.map((pool) => pool.warmed()));
   }
 
   /**
@@ -410,11 +444,12 @@ export class LambdaHost {
     return stats;
   }
 
-  #addPool(fn: LocalFunction): void {
+  #addPool(fn: LocalFunction): FunctionPool {
     const pool = new FunctionPool(fn, this.#options.maxEnvironmentsPerFunction ?? 10, (p) => this.#spawn(p));
     this.#pools.set(fn.logicalId, pool);
     this.#statsOf(fn.name);
     pool.warm();
+    return pool;
   }
 
   #spawn(pool: FunctionPool): ExecutionEnvironment {
@@ -453,6 +488,6 @@ export class LambdaHost {
       LANG: 'en_US.UTF-8',
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     };
-    return new ExecutionEnvironment(fn, generation, env, init, this.#options.initTimeoutMs ?? 30_000, (line, stream) => this.#options.log(fn.name, line, stream));
+    return new ExecutionEnvironment(fn, generation, env, init, this.#options.initTimeoutMs ?? 30_000, (line, stream, requestId) => this.#options.log(fn.name, line, stream, requestId));
   }
 }

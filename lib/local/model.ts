@@ -10,6 +10,7 @@
  * listed in `skipped`; types and properties that would change behaviour but are not supported make
  * the reader throw one `UnsupportedTemplateError` that lists all of them.
  */
+import type { RecordedBundling } from '../shared/bundling-metadata.ts';
 
 export interface LocalModel {
   /** The stacks read, comma-separated (one name when one stack runs). */
@@ -92,7 +93,15 @@ export interface LocalFunction {
   readonly memorySizeMb: number;
   /** The template's environment variables, resolved to local values. */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * How to rebuild the bundle without a synth, when the function's Metadata records it
+   * (`queueflow:bundling`, written by `recordLocalBundling`); paths made absolute.
+   */
+  readonly bundling?: LocalBundling;
 }
+
+/** A recorded esbuild bundle (lib/shared/bundling-metadata.ts), its paths made absolute. */
+export type LocalBundling = RecordedBundling;
 
 export interface LocalEventSourceMapping {
   readonly logicalId: string;

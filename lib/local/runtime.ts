@@ -1,18 +1,21 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { watchRoots } from './watch-roots.ts';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startApiGateway } from './api-gateway.ts';
 import { EventSourcePoller } from './event-source-poller.ts';
 import type { FaultConfig } from './faults.ts';
-import { LambdaHost, type LogStream } from './lambda-host.ts';
+import { styleText } from 'node:util';
+import { clockTime, functionLabel, InvocationPrinter, isErrorLine, LogFormats, plain, shortName, type LogFormat, type Style } from './invocation-log.ts';
+import { LambdaHost, type LambdaHostOptions } from './lambda-host.ts';
 import type { LocalModel } from './model.ts';
 import { PortInUseError } from './errors.ts';
 import { provision } from './provision.ts';
 import { listen, startServices } from './services.ts';
+import { assemblyFingerprint, isAssemblyUpToDate } from './fingerprint.ts';
+import { startHotReload } from './hot-reload.ts';
 import { synthesize } from './synth.ts';
 import { persistedApiKeys, removeStateFile, writeStateFile, type LocalState } from './state-file.ts';
 import { readCloudAssembly } from './template-reader.ts';
@@ -33,12 +36,27 @@ export interface LocalRuntimeOptions {
    * @default every stack of the assembly
    */
   readonly stackNames?: readonly string[];
-  /** Run `cdk synth` first, in `projectDir` with its cdk.json and its CDK CLI. @default true */
+  /**
+   * Run `cdk synth` first, in `projectDir` with its cdk.json and its CDK CLI: `true` always,
+   * `false` never (use the assembly as it is).
+   * @default - only when the assembly is not up to date with its inputs (fingerprint.ts)
+   */
   readonly synth?: boolean;
-  /** Re-synthesize and reload functions when `lambdas/` changes. @default true */
+  /**
+   * Rebuild and reload functions when a watched folder changes (cdk.json `watch.include`): esbuild
+   * rebuilds of recorded bundles, a background synth for anything else (hot-reload.ts).
+   * @default true, unless `synth` is false
+   */
   readonly watch?: boolean;
   /** Print only the banner and errors (error-level and stderr lines of functions). @default false */
   readonly quiet?: boolean;
+  /** Print every line a function writes, pretty, under its invocation line. @default false */
+  readonly verbose?: boolean;
+  /**
+   * `pretty`: one line per invocation (per SQS record); `json`: each raw function line prefixed with
+   * the function's name, and the REPORT lines, for tools. @default 'pretty'
+   */
+  readonly logFormat?: LogFormat;
   readonly faults?: FaultConfig;
   /**
    * The CDK app's folder (where its cdk.json is). Relative paths of the other options are
@@ -83,9 +101,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   if (options.synth !== false) {
     const started = performance.now();
-    info(`synthesizing ${projectDir} into ${assemblyDir} …`);
-    await synthesize(projectDir, assemblyDir);
-    info(`synthesized in ${Math.round(performance.now() - started)} ms`);
+    const fingerprint = assemblyFingerprint(projectDir, assemblyDir);
+    if (options.synth !== true && isAssemblyUpToDate(projectDir, assemblyDir, fingerprint)) {
+      info(`assembly up to date (fingerprint ${fingerprint.slice(0, 12)}), synth skipped (--synth forces one)`);
+    } else {
+      info(`synthesizing ${projectDir} into ${assemblyDir} …`);
+      await synthesize(projectDir, assemblyDir);
+      info(`synthesized in ${Math.round(performance.now() - started)} ms`);
+    }
   }
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -111,16 +134,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const report = await provision(model, clients);
     info(`provisioned: ${report.created.length} created, ${report.updated.length} updated, ${model.queues.length} queues, ${model.topics.length} topics, ${model.tables.length} tables`);
 
+    const output = functionOutput(options, print, () => model);
     const host = new LambdaHost({
       functions: model.functions,
       endpoint: services.endpoint,
       region: model.region,
       credentials: localCredentials(),
-      log: (functionName, line, stream) => {
-        if (!options.quiet || isErrorLine(line, stream)) print(`${label(functionName, model.stackNames)} │ ${line}`);
-      },
+      ...output.hostOptions,
       ...(options.faults ? { faults: options.faults } : {}),
     });
+    cleanups.push(async () => output.flush());
     cleanups.push(() => host.stop());
     services.setLambdaStats(() => host.stats());
 
@@ -130,34 +153,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       endpoint: services.endpoint,
       region: model.region,
       credentials: localCredentials(),
-      log: (source, line) => printError(`${label(source, model.stackNames)} │ ${line}`),
+      log: (source, line) => printError(output.prefix(shortName(source, model.stackNames), line)),
     });
     poller.start();
     cleanups.push(() => poller.stop());
 
     if (model.api) {
-      const gateway = await startApiGateway({ api: model.api, host, port: apiPort, log: (line) => printError(`api │ ${line}`) }).catch((error: NodeJS.ErrnoException) => {
+      const gateway = await startApiGateway({ api: model.api, host, port: apiPort, log: (line) => printError(output.prefix('api', line)) }).catch((error: NodeJS.ErrnoException) => {
         throw error.code === 'EADDRINUSE' ? new PortInUseError(apiPort, '--port', { cause: error }) : error;
       });
       cleanups.push(() => gateway.close());
-    }
-
-    const watched = options.watch !== false && options.synth !== false ? watchRoots(projectDir) : [];
-    if (watched.length > 0) {
-      const watchers = watchAndReload(watched.map((folder) => join(projectDir, folder)), async () => {
-        await synthesize(projectDir, assemblyDir);
-        const next = read();
-        const changed = next.functions.filter((fn) => model.functions.find((old) => old.logicalId === fn.logicalId)?.assetDir !== fn.assetDir);
-        if (JSON.stringify(infrastructure(next)) !== JSON.stringify(infrastructure(model))) {
-          printError('the template changed beyond function code (queues, topics, tables, API or mappings): restart to apply it');
-        }
-        model = next;
-        if (changed.length === 0) return;
-        await host.reload(next.functions);
-        for (const fn of changed) print(`reloaded ${fn.name}`);
-      }, printError);
-      cleanups.push(async () => watchers.forEach((watcher) => watcher.close()));
-      print(`hot reload: watching ${watched.join(', ')} (cdk.json watch.include)`);
     }
 
     // Ready means warm: the first request after the ready line must not wait for a cold start.
@@ -179,6 +184,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     cleanups.push(async () => removeStateFile(stateFile, process.pid));
 
     for (const line of banner(model, state, stateFile)) print(line);
+    const watched = options.watch !== false && options.synth !== false ? watchRoots(projectDir) : [];
+    // After the ready line: indexing the bundles (their first esbuild builds) must not delay it.
+    if (watched.length > 0) {
+      const hotReload = startHotReload({
+        projectDir,
+        roots: watched,
+        host,
+        model: () => model,
+        setModel: (next) => (model = next),
+        synthesize: async () => {
+          await synthesize(projectDir, assemblyDir);
+          return read();
+        },
+        print,
+        printError,
+      });
+      cleanups.push(() => hotReload.close());
+      print(`hot reload: watching ${watched.join(', ')} (cdk.json watch.include)`);
+    }
     let stopping: Promise<void> | undefined;
     return {
       state,
@@ -191,36 +215,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await cleanup();
     throw error;
   }
-}
-
-/** What a hot reload does not apply: everything but the functions' code and environment. */
-function infrastructure(model: LocalModel): unknown {
-  const { queues, topics, subscriptions, tables, eventSourceMappings, api } = model;
-  return { queues, topics, subscriptions, tables, eventSourceMappings, api, functions: model.functions.map((fn) => fn.logicalId) };
-}
-
-/**
- * What `--quiet` still shows of a function's output: JSON lines (Powertools) whose `level` is ERROR
- * or CRITICAL, any non-JSON line on stderr (uncaught errors, console.error), and the host's error
- * lines; REPORT lines and other levels are hidden.
- */
-export function isErrorLine(line: string, stream: LogStream): boolean {
-  if (stream === 'host') return line.startsWith('ERROR');
-  if (line.startsWith('{')) {
-    try {
-      const level: unknown = (JSON.parse(line) as { level?: unknown }).level;
-      return typeof level === 'string' && ['ERROR', 'CRITICAL'].includes(level.toUpperCase());
-    } catch {
-      // Not JSON after all: judged by its stream below.
-    }
-  }
-  return stream === 'stderr';
-}
-
-/** `Stack-ConsumerFunction515B9BED` → `ConsumerFunction`: the log prefix. */
-function label(name: string, stackNames: readonly string[]): string {
-  const stack = stackNames.find((stackName) => name.startsWith(`${stackName}-`));
-  return (stack ? name.slice(stack.length + 1) : name).replace(/[0-9A-F]{8}$/, '');
 }
 
 /**
@@ -260,37 +254,43 @@ export function banner(model: LocalModel, state: LocalState, stateFile: string):
   ];
 }
 
+/**
+ * Where the functions' output goes: with the `json` log format, each raw line prefixed with the
+ * function's name (`--quiet`: error lines only); else through an {@link InvocationPrinter}, coloured
+ * when `print` is the terminal's stdout (styleText heeds NO_COLOR, FORCE_COLOR and the TTY).
+ */
+function functionOutput(options: LocalRuntimeOptions, print: (line: string) => void, model: () => LocalModel) {
+  if (options.logFormat === LogFormats.Json) {
+    const log: LambdaHostOptions['log'] = (functionName, line, stream) => {
+      if (!options.quiet || isErrorLine(line, stream)) print(`${shortName(functionName, model().stackNames)} │ ${line}`);
+    };
+    return { hostOptions: { log }, prefix: (source: string, line: string) => `${source} │ ${line}`, flush: () => {} };
+  }
+  const style: Style = options.print ? plain : (format, text) => styleText(format, text, { stream: process.stdout });
+  const labelOf = (functionName: string) => {
+    const fn = model().functions.find((f) => f.name === functionName);
+    return fn ? functionLabel(fn, model().stackNames) : shortName(functionName, model().stackNames);
+  };
+  const printer = new InvocationPrinter({
+    print,
+    labelOf,
+    labelWidth: () => Math.max(0, ...model().functions.map((fn) => functionLabel(fn, model().stackNames).length)),
+    style,
+    ...(options.verbose ? { verbose: true } : {}),
+    ...(options.quiet ? { quiet: true } : {}),
+  });
+  return {
+    hostOptions: { log: printer.line, onInvocation: printer.invocation },
+    // The poller's and the gateway's failure lines, timed like the invocation lines around them.
+    prefix: (source: string, line: string) => `${style('dim', clockTime(new Date()))} ${style('cyan', source)} ${style('red', line)}`,
+    flush: () => printer.flush(),
+  };
+}
+
 /** A free loopback port for `--port 0` (the gateway is started after the model is read). */
 async function freePort(): Promise<number> {
   const server = createServer();
   const port = await listen(server, 0, '--port');
   await new Promise((done) => server.close(done));
   return port;
-}
-
-/** Debounced, serialized: a burst of saves is one reload, and reloads never overlap. */
-function watchAndReload(dirs: readonly string[], reload: () => Promise<void>, printError: (line: string) => void): FSWatcher[] {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  const run = async (): Promise<void> => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = reload()
-      .catch((error: unknown) => printError(`reload failed, still running the previous build: ${(error as Error).message}`))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          void run();
-        }
-      });
-  };
-  const changed = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void run(), 300);
-  };
-  return dirs.map((dir) => watch(dir, { recursive: true }, changed));
 }

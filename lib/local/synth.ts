@@ -2,14 +2,20 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SynthError } from './errors.ts';
+import { assemblyFingerprint, recordFingerprint } from './fingerprint.ts';
 
 /**
  * Runs `cdk synth --quiet` in `projectDir` (so with its cdk.json), writing the assembly to
  * `assemblyDir`. Uses the project's CDK CLI, or queueflow's own when the project has none.
+ * `context` becomes `-c key=value` arguments, which win over cdk.json's context.
+ * On success, records the fingerprint the inputs had when the synth started (fingerprint.ts), so
+ * the next start-up can skip the synth; an edit made during the synth leaves the record stale.
  */
-export async function synthesize(projectDir: string, assemblyDir: string): Promise<void> {
+export async function synthesize(projectDir: string, assemblyDir: string, context: Readonly<Record<string, string>> = {}): Promise<void> {
   const cdk = cdkCli(projectDir);
-  const child = spawn(process.execPath, [cdk, 'synth', '--quiet', '--output', assemblyDir], {
+  const fingerprint = assemblyFingerprint(projectDir, assemblyDir, context);
+  const contextArgs = Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+  const child = spawn(process.execPath, [cdk, 'synth', '--quiet', '--output', assemblyDir, ...contextArgs], {
     cwd: projectDir,
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,6 +30,7 @@ export async function synthesize(projectDir: string, assemblyDir: string): Promi
     throw new SynthError(`Could not run the CDK CLI: ${(error as Error).message}`, { cause: error });
   });
   if (code !== 0) throw new SynthError(`cdk synth failed (exit ${code}):\n${output.trim().split('\n').slice(-40).join('\n')}`);
+  recordFingerprint(projectDir, assemblyDir, fingerprint);
 }
 
 function cdkCli(projectDir: string): string {

@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 
-const NEVER_WATCHED: ReadonlySet<string> = new Set(['node_modules', 'cdk.out', '.queueflow', '.git', 'dist', 'coverage']);
+export const NEVER_WATCHED: ReadonlySet<string> = new Set(['node_modules', 'cdk.out', '.queueflow', '.git', 'dist', 'coverage']);
 const GLOB_CHARACTER = /[*?[\]{}!]/;
 
 interface WatchSettings {

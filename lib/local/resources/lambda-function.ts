@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { BUNDLING_METADATA_KEY, type RecordedBundling } from '../../shared/bundling-metadata.ts';
+import type { LocalBundling } from '../model.ts';
 import type { ResourceType, TemplateResource } from './resource-type.ts';
 
 const functionName = (resource: TemplateResource) => resource.physicalName('FunctionName');
@@ -38,6 +40,25 @@ function inlineCodeDir(source: string): string {
   return dir;
 }
 
+/**
+ * The recorded esbuild bundle (`queueflow:bundling` Metadata), paths resolved against the stack's
+ * assembly folder; undefined when there is none or it is not one we wrote (the function is then
+ * reloaded by a synth).
+ */
+function recordedBundling(resource: TemplateResource): LocalBundling | undefined {
+  const recorded = resource.metadata[BUNDLING_METADATA_KEY] as Partial<RecordedBundling> | undefined;
+  if (typeof recorded?.entry !== 'string' || typeof recorded.workingDir !== 'string' || typeof recorded.outfile !== 'string' || typeof recorded.esbuild !== 'object') return undefined;
+  const absolute = (path: string) => resolve(resource.stack.assemblyDir, path);
+  return {
+    entry: absolute(recorded.entry),
+    workingDir: absolute(recorded.workingDir),
+    outfile: recorded.outfile,
+    ...(typeof recorded.tsconfig === 'string' ? { tsconfig: absolute(recorded.tsconfig) } : {}),
+    ...(Array.isArray(recorded.inject) ? { inject: recorded.inject.map(absolute) } : {}),
+    esbuild: recorded.esbuild,
+  };
+}
+
 /** A Node.js function run from its asset folder in worker threads (see lambda-host.ts). */
 export const lambdaFunction: ResourceType = {
   type: 'AWS::Lambda::Function',
@@ -60,6 +81,7 @@ export const lambdaFunction: ResourceType = {
     const assetDir = codeDir(resource);
     const architectures = (resource.resolved('Architectures') ?? ['x86_64']) as string[];
     const environment = ((resource.resolved('Environment') ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
+    const bundling = recordedBundling(resource);
     model.functions.push({
       logicalId: resource.id,
       name: functionName(resource),
@@ -70,6 +92,7 @@ export const lambdaFunction: ResourceType = {
       timeoutSeconds: Number(resource.resolved('Timeout') ?? 3),
       memorySizeMb: Number(resource.resolved('MemorySize') ?? 128),
       environment: Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, resource.stack.localize(String(value))])),
+      ...(bundling ? { bundling } : {}),
     });
   },
 };

@@ -6,12 +6,20 @@ import { parseLocalArgs } from '../../../lib/local/cli-args.ts';
 import { UsageError } from '../../../lib/local/errors.ts';
 
 describe('parseLocalArgs', () => {
-  it('defaults to synth, watch and the contract defaults (left to the runtime)', () => {
+  it('defaults to watch and the contract defaults, leaving whether to synth to the runtime (its fingerprint)', () => {
     // Act
     const options = parseLocalArgs([], {});
 
     // Assess
-    expect(options).toEqual({ synth: true, watch: true, quiet: false });
+    expect(options).toEqual({ watch: true, quiet: false });
+  });
+
+  it('forces a synth with --synth', () => {
+    // Act
+    const options = parseLocalArgs(['--synth'], {});
+
+    // Assess
+    expect(options).toMatchObject({ synth: true });
   });
 
   it('reads every flag of the contract', () => {
@@ -31,6 +39,23 @@ describe('parseLocalArgs', () => {
 
     // Assess
     expect(options).toMatchObject({ stackNames: ['Api', 'Workers', 'Stage/Tables'] });
+  });
+
+  it('reads --verbose and --log-format', () => {
+    // Act
+    const verbose = parseLocalArgs(['--verbose'], {});
+    const json = parseLocalArgs(['--log-format', 'json', '--quiet'], {});
+
+    // Assess
+    expect(verbose).toMatchObject({ verbose: true, quiet: false });
+    expect(json).toMatchObject({ logFormat: 'json', quiet: true });
+  });
+
+  it.each([
+    [['--quiet', '--verbose'], /--quiet and --verbose contradict each other/],
+    [['--log-format', 'text'], /--log-format must be pretty or json, got "text"/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseLocalArgs(argv, {})).toThrow(message);
   });
 
   it('returns help for -h and --help', () => {

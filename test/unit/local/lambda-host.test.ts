@@ -179,6 +179,24 @@ describe('LambdaHost', () => {
     expect(after).toMatchObject({ ok: true, result: 'v2' });
   });
 
+  it('replaces the code of the listed functions only, each from its own new folder', async () => {
+    // Prepare: B keeps a module-level counter, so a new environment would start it again.
+    const a1 = await bundle('replace-a1', `export const handler = async () => 'a1';`);
+    const a2 = await bundle('replace-a2', `export const handler = async () => 'a2';`);
+    const b = await bundle('replace-b', `let calls = 0; export const handler = async () => ++calls;`);
+    const lambda = start([fn('A', a1), fn('B', b)]);
+    await lambda.invoke('B', {});
+
+    // Act
+    await lambda.replace([fn('A', a2)]);
+    const a = await lambda.invoke('A', {});
+    const bAgain = await lambda.invoke('B', {});
+
+    // Assess: A runs the new folder; B kept its environment.
+    expect(a).toMatchObject({ ok: true, result: 'a2' });
+    expect(bAgain).toMatchObject({ ok: true, result: 2 });
+  });
+
   it("passes each line the function writes to log with the function's name", async () => {
     // Prepare
     const dir = await bundle('logs', `
@@ -195,6 +213,32 @@ describe('LambdaHost', () => {
     expect(own).toContain('line one');
     expect(own).toContain('line two');
     expect(own.some((line) => line.startsWith('REPORT RequestId: '))).toBe(true);
+  });
+
+  it('names the invocation a line belongs to, and reports each ended invocation', async () => {
+    // Prepare
+    const dir = await bundle('attributed', `
+      console.log('at init');
+      export const handler = async () => { console.log('during'); return { statusCode: 204 }; };`);
+    const attributed: [string, string | undefined][] = [];
+    const ended: Parameters<NonNullable<LambdaHostOptions['onInvocation']>>[0][] = [];
+    const lambda = start([fn('Attributed', dir)], {
+      log: (_name, line, _stream, requestId) => attributed.push([line, requestId]),
+      onInvocation: (invocation) => ended.push(invocation),
+    });
+    const before = Date.now();
+
+    // Act
+    const result = await lambda.invoke('Attributed', { httpMethod: 'GET' }, { source: 'api' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Assess
+    expect(attributed).toContainEqual(['at init', undefined]);
+    expect(attributed).toContainEqual(['during', result.requestId]);
+    expect(attributed.find(([line]) => line.startsWith('REPORT'))?.[1]).toBe(result.requestId);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ fn: { logicalId: 'Attributed' }, source: 'api', event: { httpMethod: 'GET' }, result });
+    expect(ended[0]!.startedAt.getTime()).toBeGreaterThanOrEqual(before);
   });
 
   it('grows a pool of environments for concurrent invocations, up to the cap', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { banner, isErrorLine, READY_LINE, startLocalRuntime, type LocalRuntime } from '../../../lib/local/runtime.ts';
+import { banner, READY_LINE, startLocalRuntime, type LocalRuntime } from '../../../lib/local/runtime.ts';
 import type { LocalModel } from '../../../lib/local/model.ts';
 import type { LocalState } from '../../../lib/local/state-file.ts';
 import { synthTinyStack, TINY_STACK } from './tiny-stack.ts';
@@ -20,26 +20,6 @@ await new Promise((resolve) => setTimeout(resolve, 2000));
 console.error('init-finished ' + Date.now());
 export const handler = async () => ({ statusCode: 200, body: '{}' });
 `;
-
-describe('isErrorLine', () => {
-  it.each([
-    ['{"level":"ERROR","message":"m"}', 'stdout', true],
-    ['{"level":"CRITICAL","message":"m"}', 'stderr', true],
-    ['{"level":"INFO","message":"m"}', 'stderr', false],
-    ['{"level":"WARN","message":"m"}', 'stdout', false],
-    ['TypeError: boom', 'stderr', true],
-    ['{not json', 'stderr', true],
-    ['plain', 'stdout', false],
-    ['ERROR RequestId: r Runtime.ExitError: exit', 'host', true],
-    ['REPORT RequestId: r\tDuration: 1 ms', 'host', false],
-  ] as const)('%s on %s → %s', (line, stream, expected) => {
-    // Act
-    const shown = isErrorLine(line, stream);
-
-    // Assess
-    expect(shown).toBe(expected);
-  });
-});
 
 describe('banner', () => {
   it('lists the routes, functions, queues with their DLQ and consumer, topics and tables read from the assembly', () => {
@@ -87,14 +67,14 @@ describe('startLocalRuntime', () => {
   }, 120_000);
   afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-  const run = async (quiet: boolean) => {
+  const run = async (quiet: boolean, logFormat?: 'json') => {
     const dataDir = mkdtempSync(join(tmpdir(), 'queueflow-runtime-'));
     dirs.push(dataDir);
     const lines: { line: string; at: number }[] = [];
     const print = (line: string) => lines.push({ line, at: Date.now() });
     const runtime: LocalRuntime = await startLocalRuntime({
       port: 0, awsPort: 0, dataDir, stateFile: join(dataDir, 'local.json'), assembly, stackNames: [TINY_STACK],
-      synth: false, watch: false, quiet, print, printError: print,
+      synth: false, watch: false, quiet, print, printError: print, ...(logFormat ? { logFormat } : {}),
     });
     const waitFor = async (text: string) => {
       for (let i = 0; i < 100 && !lines.some(({ line }) => line.includes(text)); i++) await sleep(50);
@@ -134,9 +114,25 @@ describe('startLocalRuntime', () => {
     expect(finishedAt).toBeLessThanOrEqual(ready!.at);
   }, 60_000);
 
-  it('keeps error-level and stderr lines of functions under quiet, and hides the rest', async () => {
+  it('keeps error-level and stderr lines of functions under quiet, pretty, and hides the rest', async () => {
     // Prepare
     const { runtime, lines, waitFor } = await run(true);
+
+    // Act: stdout is read in order, so once error-json is in, the stdout lines before it are too.
+    await waitFor('error-json');
+    await waitFor('plain-stderr');
+    await runtime.stop();
+
+    // Assess
+    const printed = lines.map(({ line }) => line).join('\n');
+    expect(printed).toMatch(/^\d\d:\d\d:\d\d\.\d{3} SlowInit ERROR error-json$/m);
+    expect(printed).toMatch(/^\d\d:\d\d:\d\d\.\d{3} SlowInit plain-stderr$/m);
+    expect(printed).not.toMatch(/info-json|plain-stdout|REPORT/);
+  }, 60_000);
+
+  it('keeps the raw lines under quiet with the json log format', async () => {
+    // Prepare
+    const { runtime, lines, waitFor } = await run(true, 'json');
 
     // Act: stdout is read in order, so once error-json is in, the stdout lines before it are too.
     await waitFor('error-json');
