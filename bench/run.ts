@@ -10,23 +10,30 @@
  *
  * Prints Markdown tables, writes bench/results/<date>.json (and .md), and states the machine.
  * Everything runs on this machine, load generator included: the figures are this machine's.
+ *
+ * The sample is synthesized with its API throttles lifted (BENCH_THROTTLE, through the context
+ * keys of ApiThrottleContextKeys), so the higher rates measure the runtime, not the usage plan's
+ * 50 requests/s. The load average is recorded around each phase, and a run whose phases started
+ * on a busy machine is marked `comparable: false` (bench/lib/machine-load.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiThrottleContextKeys } from '../lib/constructs/api-throttles.ts';
 import { consumerQueuesInOutputs, type ConsumerQueues } from '../lib/constructs/output-keys.ts';
 import { synthesize } from '../lib/local/synth.ts';
 import { UsageError, numberOption, parseCommandLine } from '../lib/shared/usage.ts';
 import { SampleOutputKeys } from '../sample/output-keys.ts';
-import { consumersTaking, readApp, routeFor, templateFunctions, type AppModel, type TemplateFunction } from './lib/assembly.ts';
+import { consumersTaking, readApiThrottles, readApp, routeFor, templateFunctions, type AppModel, type TemplateFunction, type TemplateThrottles } from './lib/assembly.ts';
 import { clientsFor, queueDepth, scanLedger, waitForEmptyQueues, type Clients } from './lib/aws.ts';
 import { measureBundles, type BundleMeasurement } from './lib/bundles.ts';
 import { ReportLineMeter, costPerEvent, type CostLine } from './lib/cost.ts';
 import { formatRange, parseLatencyRange } from './lib/latency.ts';
 import { runOpenLoop, type LoadResult } from './lib/load.ts';
+import { QUIET_LOAD_PER_CORE, SETTLE_TIMEOUT_MS, comparability, sampleLoad, withPhaseLoad, type PhaseLoad } from './lib/machine-load.ts';
 import { PROJECT_DIR, startRuntime, type RuntimeProcess } from './lib/runtime.ts';
 import { ORDER_EVENT_TYPE, SAMPLE_ORDER_EFFECTS, orderBody as sampleOrder } from './lib/sample-domain.ts';
 import { runScript } from './lib/script.ts';
@@ -40,15 +47,32 @@ const USAGE = `Usage: npm run bench -- [options]
   --rates <r,r,…>         ack-latency phases in requests/s (default 10,50,200,500)
   --sync-rate <r>         rate of the sync-versus-async comparison (default 20)
   --sustain <s>           seconds each saturation step must hold (default 60)
-  --ramp <r,r,…>          saturation steps in events/s (default 10,20,30,40,50,60,80,100)
+  --ramp <r,r,…>          saturation steps in events/s (default 10,20,40,60,80,100,120,160,200)
   --init-runs <n>         fresh processes per bundle for the init time (default 20)
   --cost-events <n>       events in the cost window (default 1000)
   --skip <part,…>         any of bundles, load, sync, saturation, cost
-  --no-synth              use ./cdk.out as it is instead of synthesizing a private copy`;
+  --no-synth              use ./cdk.out as it is (its own API throttles) instead of synthesizing
+                          a private copy with the throttles lifted
+
+Each phase waits up to ${SETTLE_TIMEOUT_MS / 1000} s for the 1-minute load average to fall to ${QUIET_LOAD_PER_CORE} per core
+(not with --quick); a run with a phase that started above it is marked not comparable.`;
 
 const PARTS = ['bundles', 'load', 'sync', 'saturation', 'cost'] as const;
 type Part = (typeof PARTS)[number];
 const DRAIN_TIMEOUT_MS = 180_000;
+
+/**
+ * The API throttles of the assembly the bench synthesizes: far above anything one machine can
+ * serve, so no phase measures the sample's deployed 50 requests/s per key (burst 100) or 100/s
+ * per stage. Both are lifted: API Gateway, and the local runtime, apply the tighter of the two.
+ */
+const BENCH_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000 } as const;
+const BENCH_CONTEXT: Record<string, string> = {
+  [ApiThrottleContextKeys.apiKeyRateLimit]: String(BENCH_THROTTLE.rateLimit),
+  [ApiThrottleContextKeys.apiKeyBurstLimit]: String(BENCH_THROTTLE.burstLimit),
+  [ApiThrottleContextKeys.stageRateLimit]: String(BENCH_THROTTLE.rateLimit),
+  [ApiThrottleContextKeys.stageBurstLimit]: String(BENCH_THROTTLE.burstLimit),
+};
 
 interface Options {
   readonly durationSeconds: number;
@@ -95,7 +119,7 @@ const parseOptions = (argv: readonly string[]): Options | 'help' => {
     rates: numbers('rates', values.rates),
     syncRate: one('sync-rate', values['sync-rate']),
     sustainSeconds: one('sustain', values.sustain ?? (quick ? '10' : '60')),
-    ramp: numbers('ramp', values.ramp ?? (quick ? '20,40,60' : '10,20,30,40,50,60,80,100')),
+    ramp: numbers('ramp', values.ramp ?? (quick ? '20,40,60' : '10,20,40,60,80,100,120,160,200')),
     initRuns: one('init-runs', values['init-runs'] ?? (quick ? '5' : '20')),
     costEvents: one('cost-events', values['cost-events'] ?? (quick ? '200' : '1000')),
     skip: skip as Set<Part>,
@@ -110,7 +134,7 @@ const machine = () => ({
   memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
   node: process.version,
   os: `${osType()} ${release()}`,
-  loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
+  loadAverageAtStart: [...sampleLoad().loadAverage],
 });
 
 const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -282,45 +306,49 @@ const slope = (points: readonly { x: number; y: number }[]): number => {
  * consumers kept up: the backlog's growth, fitted over the step after its first quarter, stays
  * under 2 % of the message rate (at least 1 message/s, for noise at low rates).
  */
-const saturation = async (runtime: Runtime, runId: string, options: Options): Promise<SaturationStep[]> => {
+const saturation = async (runtime: Runtime, runId: string, options: Options, loads: PhaseLoad[]): Promise<SaturationStep[]> => {
   const steps: SaturationStep[] = [];
   for (const rate of options.ramp) {
-    log(`saturation: ${rate} events/s for ${options.sustainSeconds} s`);
-    const samples: { x: number; y: number }[] = [];
-    const started = performance.now();
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const depths = await Promise.all(runtime.queues.map((queue) => queueDepth(runtime.clients.sqs, queue.queueUrl)));
-        samples.push({ x: (performance.now() - started) / 1000, y: depths.reduce((sum, depth) => sum + depth.visible + depth.delayed, 0) });
-        await sleep(2_000);
-      }
-    })();
-    const result = await orderLoad(runtime, `${runId}-sat${rate}`, rate, options.sustainSeconds);
-    sampling = false;
-    await sampler;
-    const growth = slope(samples.filter((sample) => sample.x >= options.sustainSeconds / 4 && sample.x <= options.sustainSeconds));
-    const errors = errorCount(result.errors);
-    const sustained = errors <= result.scheduled * 0.001 && growth <= Math.max(1, 0.02 * rate * runtime.app.orderConsumers.length);
-    const step: SaturationStep = {
-      rate,
-      backlogSlopePerSecond: Math.round(growth * 10) / 10,
-      backlogAtEnd: samples.at(-1)?.y ?? 0,
-      ackP99Ms: summarize(result.latenciesMs).p99,
-      errors,
-      sustained,
-    };
-    log(`  backlog ${growth >= 0 ? '+' : ''}${step.backlogSlopePerSecond}/s, ${errors} errors → ${sustained ? 'sustained' : 'not sustained'}`);
-    await drain(runtime);
-    if (!sustained) {
-      steps.push(step);
-      break;
-    }
-    const eventIds = new Set(result.accepted.map((request) => request.eventId));
-    const effects = (await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs[SampleOutputKeys.LedgerTableName]!)).filter((effect) => eventIds.has(effect.eventId));
-    steps.push({ ...step, effectsPerSecond: Math.round(effects.length / options.sustainSeconds) });
+    const step = await withPhaseLoad(`saturation ${rate}/s`, !options.quick, loads, () => saturationStep(runtime, runId, options, rate), log);
+    steps.push(step);
+    if (!step.sustained) break;
   }
   return steps;
+};
+
+/** One step of the ramp, drained; a sustained step with its effects per second. */
+const saturationStep = async (runtime: Runtime, runId: string, options: Options, rate: number): Promise<SaturationStep> => {
+  log(`saturation: ${rate} events/s for ${options.sustainSeconds} s`);
+  const samples: { x: number; y: number }[] = [];
+  const started = performance.now();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const depths = await Promise.all(runtime.queues.map((queue) => queueDepth(runtime.clients.sqs, queue.queueUrl)));
+      samples.push({ x: (performance.now() - started) / 1000, y: depths.reduce((sum, depth) => sum + depth.visible + depth.delayed, 0) });
+      await sleep(2_000);
+    }
+  })();
+  const result = await orderLoad(runtime, `${runId}-sat${rate}`, rate, options.sustainSeconds);
+  sampling = false;
+  await sampler;
+  const growth = slope(samples.filter((sample) => sample.x >= options.sustainSeconds / 4 && sample.x <= options.sustainSeconds));
+  const errors = errorCount(result.errors);
+  const sustained = errors <= result.scheduled * 0.001 && growth <= Math.max(1, 0.02 * rate * runtime.app.orderConsumers.length);
+  const step: SaturationStep = {
+    rate,
+    backlogSlopePerSecond: Math.round(growth * 10) / 10,
+    backlogAtEnd: samples.at(-1)?.y ?? 0,
+    ackP99Ms: summarize(result.latenciesMs).p99,
+    errors,
+    sustained,
+  };
+  log(`  backlog ${growth >= 0 ? '+' : ''}${step.backlogSlopePerSecond}/s, ${errors} errors → ${sustained ? 'sustained' : 'not sustained'}`);
+  await drain(runtime);
+  if (!sustained) return step;
+  const eventIds = new Set(result.accepted.map((request) => request.eventId));
+  const effects = (await scanLedger(runtime.clients.dynamodb, runtime.handle.state.outputs[SampleOutputKeys.LedgerTableName]!)).filter((effect) => eventIds.has(effect.eventId));
+  return { ...step, effectsPerSecond: Math.round(effects.length / options.sustainSeconds) };
 };
 
 // ---------------------------------------------------------------- 5. cost
@@ -346,7 +374,8 @@ const cost = async (dataDir: string, assemblyDir: string, app: AppUnderTest, run
     await resetStats(runtime.handle.state.endpoint);
     meter.reset();
     const started = Date.now();
-    // Half the sample's usage-plan rate (50/s), so no request is throttled and every one counts.
+    // Well under saturation even on a small machine, and under the sample's deployed usage-plan
+    // rate (50/s) should the assembly not have its throttle lifted, so every request counts.
     const rate = Math.min(25, options.costEvents);
     const result = await orderLoad(runtime, `${runId}-cost`, rate, options.costEvents / rate);
     await drain(runtime);
@@ -378,12 +407,51 @@ const cost = async (dataDir: string, assemblyDir: string, app: AppUnderTest, run
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
+/** The tightest rate the API lets through: the tighter of usage plan and stage, as API Gateway and the runtime apply them. */
+const throttleRate = (throttles: TemplateThrottles): number => Math.min(...[...throttles.usagePlans, ...throttles.stages].map((throttle) => throttle.rateLimit));
+
+const describeThrottles = (throttles: TemplateThrottles & { liftedByBench: boolean }): string => {
+  const list = (kind: string, declared: TemplateThrottles['stages']) =>
+    declared.map((throttle) => `${kind} ${throttle.rateLimit} requests/s (burst ${throttle.burstLimit})`);
+  const all = [...list('usage plan', throttles.usagePlans), ...list('stage', throttles.stages)];
+  return (
+    `API throttles of the assembly under test: ${all.length === 0 ? 'none' : all.join(', ')}; ` +
+    (throttles.liftedByBench
+      ? 'lifted by the bench (context values queueflow:apiKeyRateLimit/BurstLimit and queueflow:stageRateLimit/BurstLimit), so the phases measure the runtime, not the deployed 50 requests/s per key.'
+      : 'as in ./cdk.out (--no-synth), not lifted by the bench.')
+  );
+};
+
+/** Reasons besides the machine's load that keep a run from standing for the runtime. */
+const otherReasons = (results: Results, options: Options): string[] => {
+  const reasons: string[] = [];
+  if (options.quick) reasons.push('a --quick run: its phases are too short to compare');
+  const offered = [
+    ...(results.load ?? []).map((row) => row.rate),
+    ...(results.sync ? [results.sync.async.rate] : []),
+    ...(results.saturation ?? []).map((step) => step.rate),
+  ];
+  const limit = results.apiThrottles ? throttleRate(results.apiThrottles) : Infinity;
+  if (offered.length > 0 && limit < Math.max(...offered)) {
+    reasons.push(`the API throttle (${limit} requests/s) is below the highest offered rate (${Math.max(...offered)}/s): the phases above it measured the throttle, not the runtime`);
+  }
+  return reasons;
+};
+
+const loadCells = (sample: PhaseLoad['before']) => `${sample.loadAverage.join(' / ')} (${sample.perCore}/core)`;
+
 const render = (results: Results): string => {
   const out: string[] = [];
   const m = results.machine;
   out.push(
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${results.loadAverageAtEnd.join(' / ')}. ` +
       `Local runtime (one process: API gateway, Lambda worker threads, fauxqs, dynalite) and load generator on the same machine. ${results.startedAt}.`,
+  );
+  if (results.apiThrottles) out.push(`\n${describeThrottles(results.apiThrottles)}`);
+  out.push(
+    results.comparable
+      ? `\n**Comparable**: every phase started with a 1-minute load average at or under ${QUIET_LOAD_PER_CORE} per core.`
+      : `\n**Not comparable**: ${results.notComparableBecause.join('; ')}.`,
   );
   if (results.load) {
     out.push(`\n### 1. Producer ack latency, open loop (\`POST ${results.orderPath}\`; ms from the scheduled send time, 202s only)\n`);
@@ -493,12 +561,30 @@ const render = (results: Results): string => {
         'Idle polling is a per-queue cost on AWS (the event source mapping long-polls continuously), not a per-event one.',
     );
   }
+  if (results.phaseLoads.length > 0) {
+    out.push(
+      `\n### Load average around each phase (1 / 5 / 15 min; a phase starting above ${QUIET_LOAD_PER_CORE} per core makes the run not comparable)\n`,
+    );
+    out.push(
+      markdownTable(
+        ['phase', 'before', 'waited (s)', 'after', 'quiet'],
+        results.phaseLoads.map((load) => [load.phase, loadCells(load.before), String(load.waitedSeconds), loadCells(load.after), load.quiet ? 'yes' : '**no**']),
+      ),
+    );
+  }
   return out.join('\n');
 };
 
 interface Results {
   machine: ReturnType<typeof machine>;
   loadAverageAtEnd: number[];
+  /** False when a phase started on a busy machine, or the run cannot stand for the runtime (see `notComparableBecause`). */
+  comparable: boolean;
+  notComparableBecause: string[];
+  /** The load average before and after each measured phase (bench/lib/machine-load.ts). */
+  phaseLoads: PhaseLoad[];
+  /** The throttles of the assembly under test, and whether the bench lifted them. */
+  apiThrottles?: TemplateThrottles & { liftedByBench: boolean };
   startedAt: string;
   options: Omit<Options, 'skip'> & { skip: string[] };
   orderPath?: string;
@@ -519,6 +605,9 @@ async function main(): Promise<number> {
   const results: Results = {
     machine: machine(),
     loadAverageAtEnd: [],
+    comparable: false,
+    notComparableBecause: [],
+    phaseLoads: [],
     startedAt: new Date().toISOString(),
     options: { ...options, skip: [...options.skip] },
   };
@@ -528,11 +617,14 @@ async function main(): Promise<number> {
   const assemblyDir = options.synth ? join(workDir, 'cdk.out') : join(PROJECT_DIR, 'cdk.out');
   const runId = `b${Date.now().toString(36)}`;
   const wants = (part: Part) => !options.skip.has(part);
+  const settle = !options.quick;
+  const phase = <T>(name: string, run: () => Promise<T>): Promise<T> => withPhaseLoad(name, settle, results.phaseLoads, run, log);
   try {
     if (options.synth) {
-      log('synthesizing the sample into a private assembly …');
-      await synthesize(PROJECT_DIR, assemblyDir);
+      log(`synthesizing the sample into a private assembly, API throttles lifted to ${BENCH_THROTTLE.rateLimit} requests/s (burst ${BENCH_THROTTLE.burstLimit}) …`);
+      await synthesize(PROJECT_DIR, assemblyDir, BENCH_CONTEXT);
     }
+    results.apiThrottles = { ...readApiThrottles(assemblyDir), liftedByBench: options.synth };
     const functions: TemplateFunction[] = templateFunctions(assemblyDir);
     const model = readApp(assemblyDir);
     const app = appUnderTest(model);
@@ -540,7 +632,7 @@ async function main(): Promise<number> {
 
     if (wants('bundles')) {
       log(`bundles: ${functions.length} functions × 2 variants × ${options.initRuns} fresh processes`);
-      results.bundles = await measureBundles(functions, model.routes, options.initRuns);
+      results.bundles = await phase('bundles', () => measureBundles(functions, model.routes, options.initRuns));
     }
 
     if (wants('load') || wants('sync') || wants('saturation')) {
@@ -557,46 +649,50 @@ async function main(): Promise<number> {
           results.load = [];
           results.endToEnd = [];
           for (const rate of options.rates) {
-            log(`ack latency: ${rate} requests/s for ${options.durationSeconds} s`);
-            const result = await orderLoad(runtime, `${runId}-load${rate}`, rate, options.durationSeconds);
-            phases.set(rate, result);
-            results.load.push(loadRow(result));
-            await drain(runtime);
-            results.endToEnd.push(...(await endToEnd(runtime, result)));
+            await phase(`ack latency ${rate}/s`, async () => {
+              log(`ack latency: ${rate} requests/s for ${options.durationSeconds} s`);
+              const result = await orderLoad(runtime, `${runId}-load${rate}`, rate, options.durationSeconds);
+              phases.set(rate, result);
+              results.load!.push(loadRow(result));
+              await drain(runtime);
+              results.endToEnd!.push(...(await endToEnd(runtime, result)));
+            });
           }
         }
         if (wants('sync')) {
-          log(`sync baseline: ${options.syncRate} requests/s for ${options.durationSeconds} s`);
-          const baseline = await startSyncBaseline(runtime);
-          let sync: LoadResult;
-          try {
-            sync = await runOpenLoop({
-              baseUrl: baseline.url,
-              path: app.orderPath,
-              headers: { 'Content-Type': 'application/json' },
-              body: orderBody(`${runId}-sync`),
-              ratePerSecond: options.syncRate,
-              durationSeconds: options.durationSeconds,
-              okStatus: 200,
-            });
-          } finally {
-            await baseline.stop();
-          }
-          let queued = phases.get(options.syncRate);
-          if (queued === undefined) {
-            log(`queueflow at the same rate: ${options.syncRate} requests/s`);
-            queued = await orderLoad(runtime, `${runId}-async`, options.syncRate, options.durationSeconds);
-          }
-          await drain(runtime);
-          const [syncRow, asyncRow] = [loadRow(sync), loadRow(queued)];
-          results.sync = {
-            sync: syncRow,
-            async: asyncRow,
-            ratio: { p50: syncRow.latency.p50 / asyncRow.latency.p50, p99: syncRow.latency.p99 / asyncRow.latency.p99 },
-            latencies: Object.fromEntries(app.orderConsumers.map(({ name, latency }) => [name, formatRange(parseLatencyRange(latency))])),
-          };
+          await phase('sync versus queueflow', async () => {
+            log(`sync baseline: ${options.syncRate} requests/s for ${options.durationSeconds} s`);
+            const baseline = await startSyncBaseline(runtime);
+            let sync: LoadResult;
+            try {
+              sync = await runOpenLoop({
+                baseUrl: baseline.url,
+                path: app.orderPath,
+                headers: { 'Content-Type': 'application/json' },
+                body: orderBody(`${runId}-sync`),
+                ratePerSecond: options.syncRate,
+                durationSeconds: options.durationSeconds,
+                okStatus: 200,
+              });
+            } finally {
+              await baseline.stop();
+            }
+            let queued = phases.get(options.syncRate);
+            if (queued === undefined) {
+              log(`queueflow at the same rate: ${options.syncRate} requests/s`);
+              queued = await orderLoad(runtime, `${runId}-async`, options.syncRate, options.durationSeconds);
+            }
+            await drain(runtime);
+            const [syncRow, asyncRow] = [loadRow(sync), loadRow(queued)];
+            results.sync = {
+              sync: syncRow,
+              async: asyncRow,
+              ratio: { p50: syncRow.latency.p50 / asyncRow.latency.p50, p99: syncRow.latency.p99 / asyncRow.latency.p99 },
+              latencies: Object.fromEntries(app.orderConsumers.map(({ name, latency }) => [name, formatRange(parseLatencyRange(latency))])),
+            };
+          });
         }
-        if (wants('saturation')) results.saturation = await saturation(runtime, runId, options);
+        if (wants('saturation')) results.saturation = await saturation(runtime, runId, options, results.phaseLoads);
       } finally {
         await stopRuntime(runtime);
       }
@@ -605,19 +701,25 @@ async function main(): Promise<number> {
     if (wants('cost')) {
       log(`cost: ${options.costEvents} orders, counted by the runtime`);
       const architecture = functions[0]?.architecture === 'x86_64' ? 'x86_64' : 'arm64';
-      results.cost = await cost(dataDir, assemblyDir, app, runId, options, architecture);
+      results.cost = await phase('cost', () => cost(dataDir, assemblyDir, app, runId, options, architecture));
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
 
-  results.loadAverageAtEnd = loadavg().map((value) => Math.round(value * 100) / 100);
+  results.loadAverageAtEnd = [...sampleLoad().loadAverage];
+  const verdict = comparability(results.phaseLoads, otherReasons(results, options));
+  results.comparable = verdict.comparable;
+  results.notComparableBecause = [...verdict.reasons];
   const table = render(results);
   console.log(table);
+  if (!results.comparable) log(`warning: these results are not comparable: ${results.notComparableBecause.join('; ')}`);
   const resultsDir = join(PROJECT_DIR, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  // A quick or partial run never overwrites the day's full results.
-  const stem = join(resultsDir, `${results.startedAt.slice(0, 10)}${options.quick ? '-quick' : ''}${options.skip.size > 0 ? '-partial' : ''}`);
+  // A quick or partial run never overwrites the day's full results, and no run overwrites an earlier one.
+  const base = join(resultsDir, `${results.startedAt.slice(0, 10)}${options.quick ? '-quick' : ''}${options.skip.size > 0 ? '-partial' : ''}`);
+  let stem = base;
+  for (let n = 2; existsSync(`${stem}.json`) || existsSync(`${stem}.md`); n += 1) stem = `${base}-${n}`;
   writeFileSync(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${stem}.md`, `${table}\n`);
   log(`wrote ${stem}.json and .md`);

@@ -28,6 +28,8 @@ export {
 export { ALARM_EMAIL_CONTEXT_KEY, WorkflowMonitoring, type ConsumerAlarms, type WorkflowMonitoringProps } from './constructs/workflow-monitoring.ts';
 export { createQueueflowTable, type QueueflowTableProps } from './constructs/queueflow-table.ts';
 export { addReadableOutput } from './constructs/readable-output.ts';
+export { recordLocalBundling, type LocalBundlingSource } from './constructs/record-local-bundling.ts';
 export { grantOwnItems, type ItemAction } from './constructs/grants.ts';
 export { OutputKeys, consumerOutputKeys, consumerQueuesInOutputs, type ConsumerOutputKeys, type ConsumerQueues, type OutputKey } from './constructs/output-keys.ts';
 export { QueueflowConfigError } from './constructs/errors.ts';
+export { ApiThrottleContextKeys, DEFAULT_API_KEY_THROTTLE, DEFAULT_STAGE_THROTTLE, type ApiThrottles } from './constructs/api-throttles.ts';

@@ -170,3 +170,35 @@ export const readApp = (assemblyDir: string, stackName?: string): AppModel => {
   });
   return { consumers: consumers.sort((a, b) => a.name.localeCompare(b.name)), routes };
 };
+
+/** A throttle as the template declares it: requests per second and a burst of requests. */
+export interface TemplateThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** The API's throttles: each usage plan's and the stage-wide one (method settings on `/*` `*`). */
+export interface TemplateThrottles {
+  readonly usagePlans: readonly TemplateThrottle[];
+  readonly stages: readonly TemplateThrottle[];
+}
+
+/** The usage plan and stage throttles of the stack, so a report can say what the runtime was allowed to receive. */
+export const readApiThrottles = (assemblyDir: string, stackName?: string): TemplateThrottles => {
+  const resources = Object.values(readTemplate(assemblyDir, stackName).Resources);
+  const throttle = (rate: unknown, burst: unknown): TemplateThrottle[] =>
+    rate === undefined && burst === undefined ? [] : [{ rateLimit: Number(rate ?? Infinity), burstLimit: Number(burst ?? Infinity) }];
+  return {
+    usagePlans: resources
+      .filter((resource) => resource.Type === 'AWS::ApiGateway::UsagePlan')
+      .flatMap((resource) => {
+        const declared = resource.Properties?.Throttle as { RateLimit?: unknown; BurstLimit?: unknown } | undefined;
+        return throttle(declared?.RateLimit, declared?.BurstLimit);
+      }),
+    stages: resources
+      .filter((resource) => resource.Type === 'AWS::ApiGateway::Stage')
+      .flatMap((resource) => (resource.Properties?.MethodSettings ?? []) as Record<string, unknown>[])
+      .filter((setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*')
+      .flatMap((setting) => throttle(setting.ThrottlingRateLimit, setting.ThrottlingBurstLimit)),
+  };
+};

@@ -25,6 +25,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { z } from 'zod';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
 import { TableAttributes } from '../../lambdas/shared/tables.ts';
+import { resolveApiThrottles, type ApiThrottles } from './api-throttles.ts';
 import { QueueflowConfigError } from './errors.ts';
 import { grantOwnItems } from './grants.ts';
 import { assertEventTypeName, pascalCase } from './naming.ts';
@@ -125,13 +126,15 @@ export interface QueueWorkflowProps {
    */
   readonly apiKeyRequired?: boolean;
   /**
-   * Throttle of the API key's usage plan (per key).
-   * @default { rateLimit: 50, burstLimit: 100 }
+   * Throttle of the API key's usage plan (per key). Wins over the context values
+   * `queueflow:apiKeyRateLimit` and `queueflow:apiKeyBurstLimit` (ApiThrottleContextKeys).
+   * @default - those context values, else { rateLimit: 50, burstLimit: 100 }
    */
   readonly apiKeyThrottle?: ThrottleSettings;
   /**
-   * Throttle of the whole stage, across callers.
-   * @default { rateLimit: 100, burstLimit: 200 }
+   * Throttle of the whole stage, across callers. Wins over the context values
+   * `queueflow:stageRateLimit` and `queueflow:stageBurstLimit` (ApiThrottleContextKeys).
+   * @default - those context values, else { rateLimit: 100, burstLimit: 200 }
    */
   readonly stageThrottle?: ThrottleSettings;
   /**
@@ -301,7 +304,8 @@ export class QueueWorkflow extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: this.removalPolicy,
     });
-    this.api = this.createApi(this.apiAccessLogs);
+    const throttles = resolveApiThrottles(this, props);
+    this.api = this.createApi(this.apiAccessLogs, throttles.stage);
     this.requestValidator = this.api.addRequestValidator('BodyValidator', {
       validateRequestBody: true,
       validateRequestParameters: true,
@@ -309,7 +313,7 @@ export class QueueWorkflow extends Construct {
     if (props.apiKeyRequired ?? true) {
       this.apiKey = this.api.addApiKey('ApiKey', { description: `queueflow ${this.node.path}` });
       this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-        throttle: props.apiKeyThrottle ?? { rateLimit: 50, burstLimit: 100 },
+        throttle: throttles.apiKey,
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
       this.usagePlan.addApiKey(this.apiKey);
@@ -446,8 +450,7 @@ export class QueueWorkflow extends Construct {
     return this.monitoring.alarms.get(consumerName);
   }
 
-  private createApi(accessLogs: LogGroup): RestApi {
-    const stageThrottle = this.props.stageThrottle ?? { rateLimit: 100, burstLimit: 200 };
+  private createApi(accessLogs: LogGroup, stageThrottle: ApiThrottles['stage']): RestApi {
     return new RestApi(this, 'Api', {
       description: `queueflow ${this.node.path}: publishes events`,
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
