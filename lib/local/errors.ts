@@ -97,3 +97,14 @@ export class PortInUseError extends LocalRuntimeError {
 
 /** Creating a queue, topic, subscription or table in the emulators failed. */
 export class ProvisioningError extends LocalRuntimeError {}
+
+/** The AWS endpoint's worker thread (services.ts) ended other than by closing it. */
+export class AwsEndpointStoppedError extends LocalRuntimeError {
+  constructor(
+    readonly exitCode: number,
+    options?: ErrorOptions,
+  ) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`The AWS endpoint (SQS, SNS, DynamoDB) stopped unexpectedly, exit code ${exitCode}${cause}.`, options);
+  }
+}

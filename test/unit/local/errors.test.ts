@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AssemblyNotFoundError,
+  AwsEndpointStoppedError,
   IntrinsicResolutionError,
   LocalRuntimeError,
   PortInUseError,
@@ -31,6 +32,7 @@ describe('local runtime errors', () => {
     ['UnsupportedTemplateError', new UnsupportedTemplateError([{ logicalId: 'Id', resourceType: 'AWS::X::Y', property: 'P', reason: 'why' }])],
     ['IntrinsicResolutionError', new IntrinsicResolutionError('path', 'why')],
     ['PortInUseError', new PortInUseError(1, '--port')],
+    ['AwsEndpointStoppedError', new AwsEndpointStoppedError(1)],
   ])('%s carries its own name and is a LocalRuntimeError', (name, error) => {
     expect(error.name).toBe(name);
     expect(error).toBeInstanceOf(LocalRuntimeError);

@@ -228,8 +228,8 @@ describe('startServices', () => {
       expect(other.Item).toEqual({ pk: { S: 'kept' } });
       expect(ended).toEqual({ ended: ['down'] });
       expect(after.Item).toEqual({ pk: { S: 'kept' } });
-      expect(services.stats().outages).toEqual({ down: { refused: 3 } });
-      expect(services.stats().requests.dynamodb).toMatchObject({ GetItem: 3, BatchGetItem: 1, TransactWriteItems: 1 });
+      expect((await services.stats()).outages).toEqual({ down: { refused: 3 } });
+      expect((await services.stats()).requests.dynamodb).toMatchObject({ GetItem: 3, BatchGetItem: 1, TransactWriteItems: 1 });
     });
 
     it('hands a request on another table to DynamoDB whole, however many chunks it came in', async () => {
@@ -257,7 +257,7 @@ describe('startServices', () => {
 
       // Assess
       expect(error.$metadata.attempts).toBeGreaterThan(1);
-      expect(services.stats().outages).toEqual({ down: { refused: error.$metadata.attempts } });
+      expect((await services.stats()).outages).toEqual({ down: { refused: error.$metadata.attempts } });
     });
 
     it('ends an outage when its time is up', async () => {
@@ -317,11 +317,11 @@ describe('startServices', () => {
     let invocations = 3;
     const services = await start();
     services.setLambdaStats(() => ({ Fn: { invocations, errors: 1 } }));
-    services.resetStats();
+    await services.resetStats();
 
     // Act
     invocations = 5;
-    const stats = services.stats();
+    const stats = await services.stats();
 
     // Assess
     expect(stats.lambda).toEqual({ Fn: { invocations: 2, errors: 0 } });
@@ -502,7 +502,7 @@ describe('startServices', () => {
       expect(sqsReply.body).toContain(`<ListQueuesResponse xmlns="${SQS_XML_NAMESPACE}"><ListQueuesResult/>`);
       expect(snsReply.body).toContain('<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">');
       expect(snsReply.body).toContain('arn:aws:sns:us-east-1:000000000000:t');
-      expect(services.stats().requests).toMatchObject({ sqs: { ListQueues: 1 }, sns: { CreateTopic: 1, ListTopics: 1 } });
+      expect((await services.stats()).requests).toMatchObject({ sqs: { ListQueues: 1 }, sns: { CreateTopic: 1, ListTopics: 1 } });
     });
 
     it('answers an unknown action signed for sqs with an InvalidAction ErrorResponse', async () => {
@@ -562,7 +562,7 @@ describe('startServices', () => {
       expect(aws.body).toContain('<Code>AccessDenied</Code>');
       expect(JSON.parse(json.body)).toMatchObject({ __type: 'AccessDeniedException', message: expect.stringContaining('DNS rebinding') });
       expect(JSON.parse(stats.body)).toEqual({ message: expect.stringContaining('Host "evil.example:') });
-      expect(services.stats().requests.sqs).toEqual({});
+      expect((await services.stats()).requests.sqs).toEqual({});
     });
 
     it('refuses a cross-origin form post that would publish to the topic, and publishes nothing; the same post with no Origin publishes', async () => {
@@ -587,7 +587,7 @@ describe('startServices', () => {
       expect(fromPage.body).toContain('Refused a cross-origin request from http://evil.example');
       expect(afterRefusals.Messages).toBeUndefined();
       expect(afterCli.Messages?.map((message) => message.Body)).toEqual(['wanted']);
-      expect(services.stats().requests.sns.Publish).toBe(1);
+      expect((await services.stats()).requests.sns.Publish).toBe(1);
     });
 
     it('refuses an outage started from a web page', async () => {
