@@ -15,12 +15,13 @@
  * A file imported both by a handler and by the CDK app counts as handler source: its change is
  * rebuilt, not synthesized (the template keeps what the last synth saw until the next one).
  */
-import { existsSync, statSync, watch } from 'node:fs';
+import { watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { functionLabel } from './invocation-log.ts';
 import type { LambdaHost } from './lambda-host.ts';
 import type { LocalFunction, LocalModel } from './model.ts';
 import { BundleRebuilder } from './rebuild.ts';
+import { isFolder } from './watch-roots.ts';
 
 export interface HotReloadOptions {
   readonly projectDir: string;
@@ -159,14 +160,6 @@ function sameFunction(before: LocalFunction | undefined, after: LocalFunction): 
   if (!before) return false;
   const comparable = (fn: LocalFunction) => JSON.stringify(after.bundling ? { ...fn, assetDir: undefined } : fn);
   return comparable(before) === comparable(after);
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return existsSync(path) && statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** Runs batches one at a time; items pushed while a batch runs form the next batch (deduplicated). */

@@ -70,7 +70,8 @@ function topLevelFolders(projectDir: string): string[] {
     .map((entry) => entry.name);
 }
 
-function isFolder(path: string): boolean {
+/** Whether `path` is a folder; false when it does not exist (or vanished meanwhile). */
+export function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
