@@ -5,7 +5,7 @@
  * 1. producer ack latency under open-loop load (50, 200, 500 requests/s);
  * 2. synchronous baseline versus queueflow's 202, side by side;
  * 3. end to end (202 → each consumer's effect) and saturation throughput;
- * 4. Lambda bundle sizes and init times, AWS SDK bundled versus external;
+ * 4. Lambda bundle sizes and init times, today's build and the lean one side by side;
  * 5. requests and dollars per million events.
  *
  * Prints Markdown tables, writes bench/results/<date>.json (and .md), and states the machine.
@@ -29,7 +29,7 @@ import { UsageError, numberOption, parseCommandLine } from '../lib/shared/usage.
 import { SampleOutputKeys } from '../sample/output-keys.ts';
 import { consumersTaking, readApiThrottles, readApp, routeFor, templateFunctions, type AppModel, type TemplateFunction, type TemplateThrottles } from './lib/assembly.ts';
 import { clientsFor, queueDepth, scanLedger, waitForEmptyQueues, type Clients } from './lib/aws.ts';
-import { measureBundles, type BundleMeasurement } from './lib/bundles.ts';
+import { BASELINE_REF, measureBundles, type BundleMeasurement } from './lib/bundles.ts';
 import { ReportLineMeter, costPerEvent, type CostLine } from './lib/cost.ts';
 import { formatRange, parseLatencyRange } from './lib/latency.ts';
 import { runOpenLoop, type LoadResult } from './lib/load.ts';
@@ -48,7 +48,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --sync-rate <r>         rate of the sync-versus-async comparison (default 20)
   --sustain <s>           seconds each saturation step must hold (default 60)
   --ramp <r,r,…>          saturation steps in events/s (default 10,20,40,60,80,100,120,160,200)
-  --init-runs <n>         fresh processes per bundle for the init time (default 20)
+  --init-runs <n>         fresh processes per bundle for the init time (default 15)
   --cost-events <n>       events in the cost window (default 1000)
   --skip <part,…>         any of bundles, load, sync, saturation, cost
   --no-synth              use ./cdk.out as it is (its own API throttles) instead of synthesizing
@@ -120,7 +120,7 @@ const parseOptions = (argv: readonly string[]): Options | 'help' => {
     syncRate: one('sync-rate', values['sync-rate']),
     sustainSeconds: one('sustain', values.sustain ?? (quick ? '10' : '60')),
     ramp: numbers('ramp', values.ramp ?? (quick ? '20,40,60' : '10,20,40,60,80,100,120,160,200')),
-    initRuns: one('init-runs', values['init-runs'] ?? (quick ? '5' : '20')),
+    initRuns: one('init-runs', values['init-runs'] ?? (quick ? '5' : '15')),
     costEvents: one('cost-events', values['cost-events'] ?? (quick ? '200' : '1000')),
     skip: skip as Set<Part>,
     synth: values.synth,
@@ -405,7 +405,7 @@ const cost = async (dataDir: string, assemblyDir: string, app: AppUnderTest, run
 
 // ---------------------------------------------------------------- output
 
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /** The tightest rate the API lets through: the tighter of usage plan and stage, as API Gateway and the runtime apply them. */
 const throttleRate = (throttles: TemplateThrottles): number => Math.min(...[...throttles.usagePlans, ...throttles.stages].map((throttle) => throttle.rateLimit));
@@ -523,24 +523,36 @@ const render = (results: Results): string => {
     );
   }
   if (results.bundles) {
-    out.push(`\n### 4. Lambda bundles (minified ESM, esbuild; init = median of ${results.options.initRuns} fresh processes importing the bundle with the function's environment)\n`);
+    out.push(`\n### 4. Lambda bundles (minified ESM, esbuild, SDK bundled; init = median of ${results.options.initRuns} fresh processes importing the bundle with the function's environment, the two builds alternating)\n`);
+    const change = (today: number | undefined, lean: number) => (today === undefined ? '—' : `${(((lean - today) / today) * 100).toFixed(0)} %`);
     out.push(
       markdownTable(
-        ['function', 'SDK bundled: size', 'gzip', 'init (ms)', 'SDK external: size', 'gzip', 'init (ms)'],
-        results.bundles.map((row) => [
-          row.label,
-          kib(row.bundled.bytes),
-          kib(row.bundled.gzipBytes),
-          ms(row.bundled.initMs),
-          kib(row.external.bytes),
-          kib(row.external.gzipBytes),
-          ms(row.external.initMs),
-        ]),
+        ['function', 'today: size', 'gzip', 'init (ms)', 'lean: size', 'gzip', 'map', 'init (ms)', 'init change'],
+        results.bundles.flatMap((row) =>
+          row.lean === undefined
+            ? []
+            : [
+                [
+                  row.label,
+                  row.today ? kib(row.today.bytes) : '—',
+                  row.today ? kib(row.today.gzipBytes) : '—',
+                  row.today ? ms(row.today.initMs) : '—',
+                  kib(row.lean.bytes),
+                  kib(row.lean.gzipBytes),
+                  kib(row.lean.mapBytes),
+                  ms(row.lean.initMs),
+                  change(row.today?.initMs, row.lean.initMs),
+                ],
+              ],
+        ),
       ),
     );
     out.push(
-      '\n"External" is the same entry built with the CDK code\'s own bundling options but `@aws-sdk/*` external, imported with the SDK resolved from node_modules (as the Lambda runtime\'s copy would be); `@smithy/*` stays bundled, as CDK does with that setting.',
+      `\n"Today" is the same entry built from the code at ${BASELINE_REF.slice(0, 7)} (before the lean bundles) with the bundling options it had: the SDK's default credential chain, ajv compiling the producer's schemas at init, zod, and \`--enable-source-maps\` in its NODE_OPTIONS. "Lean" is the assembly's own bundle: environment-only credentials, validators generated at synth, no schema library at init, source maps not enabled at run time (docs/performance.md, "Lean bundles"). A function that did not exist then has no "today".`,
     );
+    for (const row of results.bundles.filter((candidate) => candidate.failure !== undefined)) {
+      out.push(`\nNot measured: ${row.label}, whose start-up failed with its stand-in environment (the template's, resolved as \`queueflow local\` resolves it): ${row.failure}`);
+    }
   }
   if (results.cost) {
     const c = results.cost;
@@ -631,7 +643,7 @@ async function main(): Promise<number> {
     results.orderPath = app.orderPath;
 
     if (wants('bundles')) {
-      log(`bundles: ${functions.length} functions × 2 variants × ${options.initRuns} fresh processes`);
+      log(`bundles: ${functions.length} functions × 2 builds (today's, lean) × ${options.initRuns} fresh processes`);
       results.bundles = await phase('bundles', () => measureBundles(functions, model.routes, options.initRuns));
     }
 

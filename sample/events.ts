@@ -3,16 +3,14 @@
  *
  * These schemas are the single source of validation. The CDK construct converts each to a
  * JSON Schema draft 4 document (`z.toJSONSchema(schema, { target: 'draft-4' })`) that becomes
- * both the API Gateway request model and the producer's validator, so API Gateway and the
- * Lambda accept exactly the same bodies.
+ * the API Gateway request model, and generates from it at synth the producer's body validator and
+ * the consumers' data validator (the body plus the route's path parameters), so API Gateway, the
+ * producer and the consumers accept exactly the same data. The functions import only the types
+ * below: no zod code runs in a Lambda.
  */
 import * as z from 'zod';
 
-export const EventTypes = {
-  OrderPlaced: 'order.placed',
-  UserErasureRequested: 'user.erasure_requested',
-} as const;
-export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+export { EventTypes, type EventType } from './event-types.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
 
@@ -63,3 +61,33 @@ export const OrderPlacedData = OrderPlacedBody;
 
 /** `user.erasure_requested` event data: the body plus the `userId` path parameter. */
 export const UserErasureRequestedData = UserErasureRequestedBody.extend({ userId: Id });
+
+/** `POST /accounts` body. */
+export const AccountOpenedBody = z
+  .object({
+    accountId: Id,
+    email: z.string().min(3).max(254).regex(/^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$/),
+  })
+  .strict();
+export type AccountOpenedBody = z.infer<typeof AccountOpenedBody>;
+
+/** `POST /accounts/{accountId}/verification` body: empty, `accountId` comes from the path. */
+export const AccountVerifiedBody = z.object({}).strict();
+
+/** `POST /accounts/{accountId}/charges` body; `accountId` comes from the path. */
+export const AccountChargedBody = z
+  .object({
+    amountCents: z.number().int().min(1).max(100_000_000),
+    // ISO 4217 code; the length bound is checked before the pattern.
+    currency: z.string().length(3).regex(/^[A-Z]{3}$/),
+  })
+  .strict();
+export type AccountChargedBody = z.infer<typeof AccountChargedBody>;
+
+/** The key the account lifecycle is ordered by: every account event's data has it (body or path). */
+export const ACCOUNT_KEY = '/accountId';
+
+/** Account event data as the billing consumer sees it: the body plus the path's `accountId`. */
+export type AccountOpenedData = AccountOpenedBody;
+export type AccountVerifiedData = { accountId: string };
+export type AccountChargedData = AccountChargedBody & { accountId: string };

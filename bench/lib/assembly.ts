@@ -8,21 +8,31 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pascalCase } from '../../lib/constructs/naming.ts';
 import type { EventCatalogEntry } from '../../lib/constructs/queue-workflow.ts';
-import { listStacks } from '../../lib/local/template-reader.ts';
+import { listStacks, readCloudAssembly } from '../../lib/local/template-reader.ts';
+import { BUNDLING_METADATA_KEY } from '../../lib/shared/bundling-metadata.ts';
 
 export interface TemplateFunction {
   readonly logicalId: string;
-  /** `producer` or the consumer name (`CONSUMER_NAME`). */
+  /** The consumer name (`CONSUMER_NAME`), `producer`, or for any other function its logical id without the hash. */
   readonly label: string;
   readonly assetDir: string;
   /** The bundle file the handler names (`index.handler` → `index.mjs` or `index.js`). */
   readonly bundleFile: string;
-  /** The source file the bundle was built from: the last source of its source map, where esbuild puts the entry point. */
+  /**
+   * The source file the bundle was built from: the entry its `queueflow:bundling` Metadata records,
+   * else the last source of its source map (where esbuild puts the entry point, unless minified
+   * scope hoisting leaves the entry no code of its own).
+   */
   readonly entryFile: string;
   readonly memorySizeMb: number;
   readonly architecture: string;
   /** Environment variables as in the template; intrinsics (Ref, GetAtt) left as objects. */
   readonly environment: Readonly<Record<string, unknown>>;
+  /**
+   * The environment as the local runtime resolves the template (see {@link standInEnvironments}):
+   * a stand-in good enough for the bundle's start-up checks.
+   */
+  readonly standInEnvironment: Readonly<Record<string, string>>;
 }
 
 interface Resource {
@@ -51,9 +61,36 @@ export const readTemplate = (assemblyDir: string, stackName?: string): { Resourc
   return chosen.template as { Resources: Record<string, Resource> };
 };
 
+/** The entry a function's `queueflow:bundling` Metadata records (relative to the assembly), as an absolute path. */
+const recordedEntry = (resource: Resource, assemblyDir: string): string | undefined => {
+  const entry = (resource.Metadata?.[BUNDLING_METADATA_KEY] as { entry?: unknown } | undefined)?.entry;
+  return typeof entry === 'string' ? resolve(assemblyDir, entry) : undefined;
+};
+
+/** An address nothing listens on: the stand-in environments' queue URLs and API URL point at it, and start-up calls nothing. */
+const STAND_IN_ENDPOINT = 'http://127.0.0.1:9';
+
+/**
+ * Each function's environment (by logical id) with every intrinsic resolved as `queueflow local`
+ * resolves it (lib/local's template reader): ARNs, queue URLs and names of the kind each resource
+ * gives, and a `Fn::Join` around them (a JSON variable such as the webhook receiver's
+ * `WEBHOOK_SOURCES`) joined, so it parses as it would on AWS.
+ */
+export const standInEnvironments = (assemblyDir: string, stackName?: string): Map<string, Readonly<Record<string, string>>> => {
+  const model = readCloudAssembly({
+    assemblyDir,
+    ...(stackName === undefined ? {} : { stackNames: [stackName] }),
+    endpoint: STAND_IN_ENDPOINT,
+    apiUrl: `${STAND_IN_ENDPOINT}/`,
+    apiKeyValue: () => 'bench-api-key',
+  });
+  return new Map(model.functions.map((fn) => [fn.logicalId, fn.environment]));
+};
+
 /** Every Lambda function of the stack with its built bundle. */
-export const templateFunctions = (assemblyDir: string, stackName?: string): TemplateFunction[] =>
-  Object.entries(readTemplate(assemblyDir, stackName).Resources)
+export const templateFunctions = (assemblyDir: string, stackName?: string): TemplateFunction[] => {
+  const standIns = standInEnvironments(assemblyDir, stackName);
+  return Object.entries(readTemplate(assemblyDir, stackName).Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
     .map(([logicalId, resource]) => {
       const properties = resource.Properties ?? {};
@@ -68,30 +105,23 @@ export const templateFunctions = (assemblyDir: string, stackName?: string): Temp
       const sourceMap = JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')) as { sourceRoot?: string; sources: string[] };
       return {
         logicalId,
-        label: typeof environment.CONSUMER_NAME === 'string' ? environment.CONSUMER_NAME : 'producer',
+        // A consumer by its name, the producer as such, any other function (a webhook receiver) by its logical id.
+        label:
+          typeof environment.CONSUMER_NAME === 'string'
+            ? environment.CONSUMER_NAME
+            : /Producer[0-9A-F]{8}$/.test(logicalId)
+              ? 'producer'
+              : logicalId.replace(/[0-9A-F]{8}$/, ''),
         assetDir,
         bundleFile,
-        entryFile: resolve(dirname(bundleFile), sourceMap.sourceRoot ?? '', sourceMap.sources.at(-1)!),
+        entryFile: recordedEntry(resource, assemblyDir) ?? resolve(dirname(bundleFile), sourceMap.sourceRoot ?? '', sourceMap.sources.at(-1)!),
         memorySizeMb: Number(properties.MemorySize ?? 128),
         architecture: ((properties.Architectures as string[] | undefined) ?? ['x86_64'])[0]!,
         environment,
+        standInEnvironment: standIns.get(logicalId) ?? {},
       };
     });
-
-/**
- * The environment a function would get, with every intrinsic replaced by a plausible local value
- * of the right shape (a URL for `*_URL`, an ARN for `*_ARN`, a name otherwise), enough for a
- * bundle's start-up checks.
- */
-export const plausibleEnvironment = (environment: Readonly<Record<string, unknown>>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(environment).map(([name, value]) => {
-      if (typeof value === 'string') return [name, value];
-      if (name.endsWith('_URL')) return [name, 'http://127.0.0.1:9/000000000000/bench-queue'];
-      if (name.endsWith('_ARN')) return [name, 'arn:aws:sns:us-east-1:000000000000:bench-topic'];
-      return [name, 'bench-table'];
-    }),
-  );
+};
 
 /** A consumer as the template declares it. */
 export interface AppConsumer {

@@ -1,29 +1,53 @@
 /**
- * Lambda bundle size and init time, with the AWS SDK bundled (as the CDK code builds it) and
- * with the SDK left external (as the Node.js runtime's own copy would be used).
+ * Lambda bundle size and init time: the bundles of the assembly (the lean build: environment-only
+ * credentials, validators generated at synth, no schema library at init) side by side with
+ * today's build, the same entry built from the code at {@link BASELINE_REF} with the bundling
+ * options it had (the SDK's default credential chain, ajv compiling at init, zod).
  *
  * Init time is what Lambda reports as Init Duration, approximated locally: a fresh `node`
  * process with the function's environment (including its NODE_OPTIONS) imports the bundle; the
- * time the import takes is measured inside that process. The median of `runs` processes.
+ * time the import takes is measured inside that process. The median of `runs` processes, the two
+ * builds alternating so that a change in the machine's load touches both alike.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { defaultBundling } from '../../lib/constructs/queueflow-function.ts';
-import { plausibleEnvironment, type AppRoute, type TemplateFunction } from './assembly.ts';
+import type { AppRoute, TemplateFunction } from './assembly.ts';
 import { PROJECT_DIR } from './runtime.ts';
 import { median } from './summary.ts';
 
 const run = promisify(execFile);
 
+/** The last commit before the lean bundles: "today's build" of the issue. */
+export const BASELINE_REF = 'd797fea5c0eef3870ca3646586541d6ce72f1b1b';
+
+/** The esbuild options `defaultBundling` gave NodejsFunction at {@link BASELINE_REF}. */
+const BASELINE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  external: [],
+  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+} as const;
+
+/** What the functions' environment held at {@link BASELINE_REF} beyond today's template: source maps on. */
+const BASELINE_ENVIRONMENT = { NODE_OPTIONS: '--enable-source-maps' } as const;
+
 export interface BundleVariant {
   readonly bytes: number;
   /** Deflated size, close to what the deployment zip holds. */
   readonly gzipBytes: number;
+  /** The source map's size: CDK zips it into the asset beside the bundle. */
+  readonly mapBytes: number;
   /** Median time to import the bundle, in a fresh process. */
   readonly initMs: number;
   /** Median time from process start to the handler being ready (Node start-up included). */
@@ -32,32 +56,38 @@ export interface BundleVariant {
 
 export interface BundleMeasurement {
   readonly label: string;
-  readonly bundled: BundleVariant;
-  readonly external: BundleVariant;
+  /** The assembly's bundle; undefined when it could not be started with its stand-in environment (see `failure`). */
+  readonly lean?: BundleVariant;
+  /** The same entry at {@link BASELINE_REF}; undefined for a function that did not exist then. */
+  readonly today?: BundleVariant;
+  /** Why the function was not measured: its start-up failed outside Lambda with the stand-in environment. */
+  readonly failure?: string;
 }
 
-/**
- * Builds the function's entry with the CDK code's own bundling options, but `@aws-sdk/*`
- * external. The output sits under node_modules/.cache so the SDK resolves from node_modules.
- */
-const buildExternal = async (fn: TemplateFunction, catalog: string, outDir: string): Promise<string> => {
-  // The producer's catalog as the workflow bakes it in: a define, so a JSON string of the JSON.
-  const options = defaultBundling(fn.label === 'producer' ? { QUEUEFLOW_EVENT_CATALOG: JSON.stringify(catalog) } : undefined);
-  const outfile = join(outDir, fn.label, 'index.mjs');
+/** The repository's lambdas and sample at {@link BASELINE_REF}, in the project so the same installed packages resolve. */
+const checkOutBaseline = async (dir: string): Promise<void> => {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const archive = join(dir, 'baseline.tar');
+  await run('git', ['archive', '--format=tar', `--output=${archive}`, BASELINE_REF, 'lambdas', 'sample', 'tsconfig.json', 'package.json'], { cwd: PROJECT_DIR });
+  await run('tar', ['-xf', archive, '-C', dir]);
+};
+
+/** Today's build of the function's entry, or undefined when the entry did not exist at the baseline. */
+const buildBaseline = async (fn: TemplateFunction, catalog: string, baselineDir: string, outDir: string): Promise<string | undefined> => {
+  const entry = join(baselineDir, relative(PROJECT_DIR, fn.entryFile));
+  if (entry.startsWith('..') || !existsSync(entry)) return undefined;
+  const outfile = join(outDir, fn.logicalId, 'index.mjs');
   await build({
-    entryPoints: [fn.entryFile],
+    ...BASELINE_OPTIONS,
+    external: [...BASELINE_OPTIONS.external],
+    mainFields: [...BASELINE_OPTIONS.mainFields],
+    entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: options.target,
-    mainFields: options.mainFields,
-    minify: options.minify,
-    sourcemap: options.sourceMap ? true : false,
-    sourcesContent: options.sourcesContent,
-    banner: options.banner === undefined ? undefined : { js: options.banner },
-    define: options.define,
-    external: ['@aws-sdk/*'],
+    absWorkingDir: baselineDir,
+    tsconfig: join(baselineDir, 'tsconfig.json'),
+    // The producer's catalog as the workflow baked it in: a define, so a JSON string of the JSON.
+    ...(fn.label === 'producer' ? { define: { QUEUEFLOW_EVENT_CATALOG: JSON.stringify(catalog) } } : {}),
     logLevel: 'error',
   });
   return outfile;
@@ -71,50 +101,76 @@ if (typeof module.handler !== 'function') { console.error('no handler export'); 
 process.stdout.write(JSON.stringify({ importMs: ready - started, processReadyMs: ready }));
 `;
 
-const measureInit = async (fn: TemplateFunction, file: string, runs: number, catalog: string): Promise<{ initMs: number; processReadyMs: number }> => {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    ...plausibleEnvironment(fn.environment),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_LAMBDA_FUNCTION_NAME: `bench-${fn.label}`,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
-    QUEUEFLOW_EVENT_CATALOG: catalog,
-  };
-  const imports: number[] = [];
-  const ready: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(file).href], { env, cwd: PROJECT_DIR });
-    const result = JSON.parse(stdout) as { importMs: number; processReadyMs: number };
-    imports.push(result.importMs);
-    ready.push(result.processReadyMs);
-  }
-  return { initMs: median(imports), processReadyMs: median(ready) };
+const initEnvironment = (fn: TemplateFunction, catalog: string): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH ?? '',
+  ...fn.standInEnvironment,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_LAMBDA_FUNCTION_NAME: `bench-${fn.label}`,
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
+  QUEUEFLOW_EVENT_CATALOG: catalog,
+});
+
+const importOnce = async (file: string, env: NodeJS.ProcessEnv): Promise<{ importMs: number; processReadyMs: number }> => {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(file).href], { env, cwd: PROJECT_DIR });
+  return JSON.parse(stdout) as { importMs: number; processReadyMs: number };
 };
 
-const variant = async (fn: TemplateFunction, file: string, runs: number, catalog: string): Promise<BundleVariant> => {
-  const content = readFileSync(file);
-  return { bytes: statSync(file).size, gzipBytes: gzipSync(content, { level: 9 }).length, ...(await measureInit(fn, file, runs, catalog)) };
+const sizes = (file: string) => ({
+  bytes: statSync(file).size,
+  gzipBytes: gzipSync(readFileSync(file), { level: 9 }).length,
+  mapBytes: existsSync(`${file}.map`) ? statSync(`${file}.map`).size : 0,
+});
+
+/** `runs` fresh imports of each file (with its environment), alternating between them. */
+const measureInit = async (builds: readonly { file: string; env: NodeJS.ProcessEnv }[], runs: number): Promise<{ initMs: number; processReadyMs: number }[]> => {
+  const samples = builds.map(() => ({ imports: [] as number[], ready: [] as number[] }));
+  for (let i = 0; i < runs; i += 1) {
+    for (const [index, { file, env }] of builds.entries()) {
+      const result = await importOnce(file, env);
+      samples[index]!.imports.push(result.importMs);
+      samples[index]!.ready.push(result.processReadyMs);
+    }
+  }
+  return samples.map((sample) => ({ initMs: median(sample.imports), processReadyMs: median(sample.ready) }));
 };
 
 /**
- * Measures every function of the assembly; `runs` fresh processes per variant. The producer gets
- * the catalog of the assembly's `routes`.
+ * Measures every function of the assembly and today's build of it; `runs` fresh processes per
+ * build. The producer gets the catalog of the assembly's `routes`.
  */
-export async function measureBundles(functions: readonly TemplateFunction[], routes: readonly AppRoute[], runs = 20): Promise<BundleMeasurement[]> {
+export async function measureBundles(functions: readonly TemplateFunction[], routes: readonly AppRoute[], runs = 15): Promise<BundleMeasurement[]> {
   const catalog = JSON.stringify(routes);
-  const outDir = join(PROJECT_DIR, 'node_modules', '.cache', 'queueflow-bench', 'external');
+  // In the project (so its node_modules resolve) but outside node_modules, where esbuild would ignore the tsconfig's paths.
+  const workDir = join(PROJECT_DIR, '.queueflow', 'bench-bundles');
+  const baselineDir = join(workDir, 'baseline');
+  const outDir = join(workDir, 'baseline-bundles');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const results: BundleMeasurement[] = [];
   try {
+    await checkOutBaseline(baselineDir);
     for (const fn of functions) {
-      const external = await buildExternal(fn, catalog, outDir);
-      results.push({ label: fn.label, bundled: await variant(fn, fn.bundleFile, runs, catalog), external: await variant(fn, external, runs, catalog) });
+      const baseline = await buildBaseline(fn, catalog, baselineDir, outDir);
+      const env = initEnvironment(fn, catalog);
+      const builds = [{ file: fn.bundleFile, env }, ...(baseline === undefined ? [] : [{ file: baseline, env: { ...env, ...BASELINE_ENVIRONMENT } }])];
+      try {
+        const [lean, today] = await measureInit(builds, runs);
+        results.push({
+          label: fn.label,
+          lean: { ...sizes(fn.bundleFile), ...lean! },
+          ...(baseline === undefined ? {} : { today: { ...sizes(baseline), ...today! } }),
+        });
+      } catch (error) {
+        const stderr = String((error as { stderr?: unknown }).stderr ?? error);
+        // Node.js prints the thrown error on a line of its own: `Name [ErrorType]: message` or `ErrorType: message`.
+        const reason = stderr.split('\n').find((line) => /^(\S+ \[\w+\]|\w*Error): /.test(line)) ?? stderr.split('\n')[0]!;
+        results.push({ label: fn.label, failure: reason.slice(0, 200) });
+      }
     }
   } finally {
-    rmSync(outDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
   }
   return results;
 }

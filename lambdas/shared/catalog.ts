@@ -5,22 +5,44 @@
  * (global `QUEUEFLOW_EVENT_CATALOG`), so a deployed producer needs no config lookup at cold start;
  * tests and the local runtime may pass the same JSON in the environment variable instead.
  */
-import * as z from 'zod';
-
 declare const QUEUEFLOW_EVENT_CATALOG: string | undefined;
 
-const EventCatalogEntry = z.object({
-  eventType: z.string().min(1),
-  method: z.string().min(1),
-  resourcePath: z.string().startsWith('/'),
-  schema: z.record(z.string(), z.unknown()),
+export interface EventCatalogEntry {
+  readonly eventType: string;
+  readonly method: string;
+  /** The API Gateway resource path, starting with `/`. */
+  readonly resourcePath: string;
+  /** The body's JSON Schema draft 4 document (the API Gateway request model). */
+  readonly schema: Record<string, unknown>;
   /** JSON pointer of the data subject in the event data (see shared/erasure.ts). */
-  subject: z.string().startsWith('/').optional(),
-});
-export type EventCatalogEntry = z.infer<typeof EventCatalogEntry>;
+  readonly subject?: string;
+  /** JSON pointer of the ordering key in the event data: its value is the message group (see shared/ordering.ts). */
+  readonly orderedBy?: string;
+}
 
-const EventCatalog = z.array(EventCatalogEntry).min(1);
-export type EventCatalog = z.infer<typeof EventCatalog>;
+export type EventCatalog = EventCatalogEntry[];
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+const pointer = (value: unknown): boolean => typeof value === 'string' && value.startsWith('/');
+
+/**
+ * What is wrong with one catalog entry, by field. The catalog is written by the construct at
+ * synth, so this is a guard against a hand-set `QUEUEFLOW_EVENT_CATALOG`, in plain code: no
+ * schema library is loaded for it when the producer starts.
+ */
+const entryProblems = (entry: unknown, index: number): string[] => {
+  if (!isObject(entry)) return [`/${index}: must be an object`];
+  const problems: [boolean, string][] = [
+    [nonEmpty(entry.eventType), 'eventType: must be a non-empty string'],
+    [nonEmpty(entry.method), 'method: must be a non-empty string'],
+    [pointer(entry.resourcePath), "resourcePath: must start with '/'"],
+    [isObject(entry.schema), 'schema: must be an object'],
+    [entry.subject === undefined || pointer(entry.subject), "subject: must start with '/'"],
+    [entry.orderedBy === undefined || pointer(entry.orderedBy), "orderedBy: must start with '/'"],
+  ];
+  return problems.filter(([ok]) => !ok).map(([, message]) => `/${index}/${message}`);
+};
 
 /** The catalog is missing or not the documented shape: the producer cannot start. */
 export class EventCatalogError extends Error {
@@ -47,13 +69,11 @@ export const parseEventCatalog = (json: string | undefined): EventCatalog => {
   } catch (error) {
     throw new EventCatalogError('QUEUEFLOW_EVENT_CATALOG is not valid JSON', { cause: error });
   }
-  const parsed = EventCatalog.safeParse(raw);
-  if (!parsed.success) {
-    throw new EventCatalogError(`QUEUEFLOW_EVENT_CATALOG is not an event catalog: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
+  const problems = Array.isArray(raw) ? (raw.length === 0 ? ['must list at least one event type'] : raw.flatMap(entryProblems)) : ['must be an array'];
+  if (problems.length > 0) {
+    throw new EventCatalogError(`QUEUEFLOW_EVENT_CATALOG is not an event catalog: ${problems.join('; ')}`);
   }
-  return parsed.data;
+  return raw as EventCatalog;
 };
 
 /** The catalog this bundle was built with, else the one in the environment. */

@@ -6,25 +6,31 @@
  */
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import * as z from 'zod';
-import { MAX_SUBJECT_LENGTH } from './erasure.ts';
+import type { z } from 'zod';
+import type { EnvelopeSchema } from './envelope-schema.ts';
+import { v0 as validateEnvelopeShape } from './envelope-validator.generated.ts';
+import { runValidator, type AjvValidateFunction, type ValidationResult } from './validation-errors.ts';
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The correlation ids accepted from callers and carried in envelopes. */
+export const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** An envelope as consumers receive it; `data` is left to the consumer to parse. */
-export const Envelope = z.object({
-  specversion: z.literal('1.0'),
-  id: z.string().min(1).max(128),
-  source: z.string().min(1),
-  type: z.string().min(1),
-  time: z.iso.datetime({ offset: true }),
-  datacontenttype: z.literal('application/json').optional(),
-  correlationid: z.string().regex(CORRELATION_ID),
-  /** Extension: the data subject (e.g. the customer id) when the event type names one; see shared/erasure.ts. */
-  datasubject: z.string().min(1).max(MAX_SUBJECT_LENGTH).optional(),
-  data: z.record(z.string(), z.unknown()),
-});
-export type Envelope = z.infer<typeof Envelope>;
+/** An envelope as consumers receive it (envelope-schema.ts); `data` is left to the consumer to parse. */
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+const ENVELOPE_FIELDS = ['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'correlationid', 'datasubject', 'data'] as const;
+
+/**
+ * Checks a parsed message body against the envelope schema (envelope-schema.ts), with the
+ * validator generated from it; on success returns the envelope's own fields only (unknown
+ * ones are dropped, as the zod schema drops them).
+ */
+export const checkEnvelope = (raw: unknown): { readonly envelope: Envelope } | Extract<ValidationResult, { valid: false }> => {
+  const result = runValidator(validateEnvelopeShape as AjvValidateFunction, raw);
+  if (!result.valid) return result;
+  const fields = raw as Record<string, unknown>;
+  const envelope = Object.fromEntries(ENVELOPE_FIELDS.filter((field) => fields[field] !== undefined).map((field) => [field, fields[field]]));
+  return { envelope: envelope as Envelope };
+};
 
 export interface NewEnvelope {
   /**

@@ -8,7 +8,8 @@ import { ProblemError } from './problem.ts';
 /** SNS's message size limit, which the body must leave room for. */
 export const MAX_BODY_BYTES = 262_144;
 
-const PATH_PARAMETER = /^[A-Za-z0-9_-]{1,64}$/;
+/** What a path parameter must be: it becomes event data and appears in logs. */
+export const PATH_PARAMETER = /^[A-Za-z0-9_-]{1,64}$/;
 const RESOURCE_PATH_PARAMETER = /\{([^}+]+)\+?\}/g;
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;

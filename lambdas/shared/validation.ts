@@ -1,11 +1,14 @@
 /**
  * Request body validation with the same JSON Schema draft 4 document API Gateway uses as its
- * request model, so the Lambda and the gateway agree on what a valid body is.
+ * request model, compiled at run time: the local API gateway's validator. Deployed functions do
+ * not compile schemas; they run the standalone code generated at synth from the same documents
+ * with the same options ({@link createDraft4Ajv}; lib/constructs/event-validators.ts).
  */
 import AjvDraft04 from 'ajv-draft-04';
-import type { ErrorObject } from 'ajv-draft-04';
 import addFormatsPlugin from 'ajv-formats';
-import type { FieldError } from './problem.ts';
+import { runValidator, type ValidationResult } from './validation-errors.ts';
+
+export type { ValidationResult } from './validation-errors.ts';
 
 // Both packages are CommonJS whose module.exports is also their `default`; NodeNext typing sees
 // the module object, so take `.default` when present and the value itself otherwise.
@@ -14,8 +17,6 @@ const Ajv: AjvClass = (AjvDraft04 as unknown as { default?: AjvClass }).default 
 type FormatsPlugin = typeof addFormatsPlugin.default;
 const addFormats: FormatsPlugin =
   (addFormatsPlugin as unknown as { default?: FormatsPlugin }).default ?? (addFormatsPlugin as unknown as FormatsPlugin);
-
-export type ValidationResult = { readonly valid: true } | { readonly valid: false; readonly errors: FieldError[] };
 
 /** Validates one body; by default stops at the first failing field (see {@link BodyValidatorOptions}). */
 export type BodyValidator = (body: unknown) => ValidationResult;
@@ -33,25 +34,41 @@ export interface BodyValidatorOptions {
   readonly allErrors?: boolean;
 }
 
-const instances = new Map<boolean, InstanceType<AjvClass>>();
+export type Draft4Ajv = InstanceType<AjvClass>;
 
-/** One ajv instance per `allErrors` setting, since ajv takes it per instance. */
-const ajvFor = (allErrors: boolean): InstanceType<AjvClass> => {
-  let ajv = instances.get(allErrors);
-  if (ajv === undefined) {
-    ajv = new Ajv({ allErrors, strict: false });
-    addFormats(ajv);
-    instances.set(allErrors, ajv);
-  }
+/**
+ * The one ajv configuration body schemas are checked with: draft 4 (API Gateway's dialect),
+ * `strict: false` (zod's output carries keywords ajv's strict mode refuses), and ajv-formats.
+ * `code` is for the synth-time generator, which asks for standalone source.
+ */
+export const createDraft4Ajv = (
+  options: {
+    readonly allErrors?: boolean;
+    readonly code?: { readonly source: true; readonly esm: true };
+    /** @default true */
+    readonly validateFormats?: boolean;
+  } = {},
+): Draft4Ajv => {
+  const ajv = new Ajv({
+    allErrors: options.allErrors ?? false,
+    strict: false,
+    validateFormats: options.validateFormats ?? true,
+    ...(options.code ? { code: { ...options.code } } : {}),
+  });
+  addFormats(ajv);
   return ajv;
 };
 
-/** The JSON pointer of the field an ajv error is about (the missing or extra property included). */
-const fieldOf = (error: ErrorObject): string => {
-  const params = error.params as { missingProperty?: string; additionalProperty?: string };
-  const child = params.missingProperty ?? params.additionalProperty;
-  if (child === undefined) return error.instancePath || '/';
-  return `${error.instancePath}/${child.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+const instances = new Map<boolean, Draft4Ajv>();
+
+/** One ajv instance per `allErrors` setting, since ajv takes it per instance. */
+const ajvFor = (allErrors: boolean): Draft4Ajv => {
+  let ajv = instances.get(allErrors);
+  if (ajv === undefined) {
+    ajv = createDraft4Ajv({ allErrors });
+    instances.set(allErrors, ajv);
+  }
+  return ajv;
 };
 
 /**
@@ -68,11 +85,5 @@ const fieldOf = (error: ErrorObject): string => {
  */
 export const compileBodyValidator = (schema: object, options: BodyValidatorOptions = {}): BodyValidator => {
   const validate = ajvFor(options.allErrors ?? false).compile(schema);
-  return (body) => {
-    if (validate(body)) return { valid: true };
-    return {
-      valid: false,
-      errors: (validate.errors ?? []).map((error) => ({ field: fieldOf(error), message: error.message ?? 'is invalid' })),
-    };
-  };
+  return (body) => runValidator(validate, body);
 };

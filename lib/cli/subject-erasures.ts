@@ -8,7 +8,7 @@
  * an error message.
  */
 import { z } from 'zod';
-import { Envelope } from '../../lambdas/shared/envelope.ts';
+import { EnvelopeSchema as Envelope } from '../../lambdas/shared/envelope-schema.ts';
 import { predatesErasure, tombstoneExpired, tombstoneKey } from '../../lambdas/shared/erasure.ts';
 import { OutputKeys } from '../constructs/output-keys.ts';
 import { batchGet } from './batch-get.ts';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Stage } from 'aws-cdk-lib';
 import type { CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, SourceMapMode, type BundlingOptions, type NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -15,8 +15,11 @@ export interface LocalBundlingSource {
   readonly projectRoot?: string;
 }
 
-/** Bundling steps the local runtime cannot repeat with one esbuild call; a function using any keeps `cdk synth` reloads. */
-const NOT_REPEATABLE: readonly (keyof BundlingOptions)[] = ['preCompilation', 'commandHooks', 'nodeModules', 'esbuildArgs', 'forceDockerBundling', 'dockerImage', 'metafile'];
+/**
+ * Bundling steps the local runtime cannot repeat with one esbuild call; a function using any keeps
+ * `cdk synth` reloads. `esbuildArgs` is repeatable when it holds only `--alias` (see {@link aliasesOf}).
+ */
+const NOT_REPEATABLE: readonly (keyof BundlingOptions)[] = ['preCompilation', 'commandHooks', 'nodeModules', 'forceDockerBundling', 'dockerImage', 'metafile'];
 
 /** NodejsFunction's lock-file search (`findLockFile`), in its order. */
 const LOCK_FILES = ['pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb', 'package-lock.json'];
@@ -38,9 +41,18 @@ const LOCK_FILES = ['pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb', 'pac
 export function recordLocalBundling(fn: NodejsFunction, source: LocalBundlingSource): boolean {
   const bundling = source.bundling ?? {};
   if (NOT_REPEATABLE.some((option) => bundling[option] !== undefined && bundling[option] !== false)) return false;
+  const alias = aliasesOf(bundling.esbuildArgs);
+  if (alias === undefined) return false;
   const assemblyDir = Stage.of(fn)?.outdir ?? process.cwd();
   const fromAssembly = (path: string) => relative(assemblyDir, resolve(path));
   const workingDir = source.projectRoot ?? lockFileFolder(process.cwd());
+  // A path (esbuild resolves a relative one against its working directory) is recorded relative to
+  // the assembly, always starting with a dot so the reader tells it from a package name.
+  const aliasTarget = (target: string) => {
+    if (!isAbsolute(target) && !target.startsWith('.')) return target;
+    const path = fromAssembly(resolve(workingDir, target));
+    return path.startsWith('.') ? path : `./${path}`;
+  };
   const recorded: RecordedBundling = {
     entry: fromAssembly(source.entry),
     workingDir: fromAssembly(workingDir),
@@ -48,6 +60,7 @@ export function recordLocalBundling(fn: NodejsFunction, source: LocalBundlingSou
     // NodejsFunction resolves tsconfig against the working directory of the CDK app, inject against its project root.
     ...(bundling.tsconfig ? { tsconfig: fromAssembly(bundling.tsconfig) } : {}),
     ...(bundling.inject ? { inject: bundling.inject.map((file) => fromAssembly(resolve(workingDir, file))) } : {}),
+    ...(Object.keys(alias).length > 0 ? { alias: Object.fromEntries(Object.entries(alias).map(([from, to]) => [from, aliasTarget(to)])) } : {}),
     esbuild: esbuildOptions(bundling, source.runtime),
   };
   (fn.node.defaultChild as CfnFunction).addMetadata(BUNDLING_METADATA_KEY, recorded);
@@ -76,6 +89,24 @@ function esbuildOptions(bundling: BundlingOptions, runtime: Runtime): RecordedEs
     ...(bundling.footer ? { footer: { js: bundling.footer } } : {}),
     ...(bundling.mainFields ? { mainFields: bundling.mainFields } : {}),
   };
+}
+
+/**
+ * The `--alias` entries of NodejsFunction `esbuildArgs` (`{ '--alias': ['pkg=target', …] }` or
+ * `{ '--alias': 'pkg=target' }`, which it passes as `--alias:pkg=target`), or undefined when it
+ * holds any other argument, which the runtime does not repeat.
+ */
+function aliasesOf(esbuildArgs: BundlingOptions['esbuildArgs']): Record<string, string> | undefined {
+  const alias: Record<string, string> = {};
+  for (const [key, value] of Object.entries(esbuildArgs ?? {})) {
+    if (key !== '--alias' || typeof value === 'boolean') return undefined;
+    for (const entry of Array.isArray(value) ? value : [value]) {
+      const separator = String(entry).indexOf('=');
+      if (separator <= 0) return undefined;
+      alias[String(entry).slice(0, separator)] = String(entry).slice(separator + 1);
+    }
+  }
+  return alias;
 }
 
 function lockFileFolder(from: string): string {

@@ -167,6 +167,7 @@ function buildOptions(bundling: LocalBundling, outDir: string): BuildOptions {
     absWorkingDir: bundling.workingDir,
     ...(bundling.tsconfig ? { tsconfig: bundling.tsconfig } : {}),
     ...(bundling.inject ? { inject: [...bundling.inject] } : {}),
+    ...(bundling.alias ? { alias: { ...bundling.alias } } : {}),
     // esbuild's CLI default; the API's default is silent, and the runtime prints errors itself.
     logLevel: 'silent',
   } as BuildOptions;

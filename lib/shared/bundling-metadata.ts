@@ -43,5 +43,10 @@ export interface RecordedBundling {
   readonly tsconfig?: string;
   /** Files esbuild injects (`inject`). */
   readonly inject?: readonly string[];
+  /**
+   * esbuild `alias` (NodejsFunction `esbuildArgs` `--alias`): a target starting with a dot is a
+   * path relative to the assembly folder, any other a package name.
+   */
+  readonly alias?: Readonly<Record<string, string>>;
   readonly esbuild: RecordedEsbuildOptions;
 }

@@ -1,8 +1,5 @@
 /** The sample consumers' settings beyond the library's: the ledger table and a simulated latency. */
-import * as z from 'zod';
-import { parseEnv } from 'queueflow/lambda';
-
-const name = z.string().trim().min(1);
+import { EnvReader } from 'queueflow/lambda';
 
 /** An inclusive range of milliseconds, written `"min-max"` (or one number for a fixed delay). */
 export interface LatencyRange {
@@ -10,23 +7,33 @@ export interface LatencyRange {
   readonly maxMs: number;
 }
 
-const LatencyRangeText = z
-  .string()
-  .regex(/^\d{1,6}(-\d{1,6})?$/, 'must be "min-max" in milliseconds, e.g. "300-800"')
-  .transform((text) => {
-    const [min, max = min] = text.split('-').map(Number) as [number, number?];
-    return { minMs: min, maxMs: max };
-  })
-  .refine((range) => range.maxMs >= range.minMs, 'max must be at least min');
+export interface SampleConsumerEnv {
+  readonly ledgerTableName: string;
+  readonly simulatedLatency?: LatencyRange;
+}
 
-const SampleConsumerEnv = z
-  .object({
-    LEDGER_TABLE_NAME: name,
-    SIMULATED_LATENCY_MS: LatencyRangeText.optional(),
-  })
-  .transform((env) => ({ ledgerTableName: env.LEDGER_TABLE_NAME, simulatedLatency: env.SIMULATED_LATENCY_MS }));
-export type SampleConsumerEnv = z.infer<typeof SampleConsumerEnv>;
+const LATENCY_RANGE = /^\d{1,6}(-\d{1,6})?$/;
+
+const latencyRange = (text: string): LatencyRange => {
+  if (!LATENCY_RANGE.test(text)) throw new Error('must be "min-max" in milliseconds, e.g. "300-800"');
+  const [min, max = min] = text.split('-').map(Number) as [number, number?];
+  if (max < min) throw new Error('max must be at least min');
+  return { minMs: min, maxMs: max };
+};
 
 /** The sample consumers' extra settings. @throws {ConfigurationError} */
-export const readSampleConsumerEnv = (env: NodeJS.ProcessEnv = process.env): SampleConsumerEnv =>
-  parseEnv(SampleConsumerEnv, env);
+export const readSampleConsumerEnv = (env: NodeJS.ProcessEnv = process.env): SampleConsumerEnv => {
+  const reader = new EnvReader(env);
+  const ledgerTableName = reader.name('LEDGER_TABLE_NAME');
+  const simulatedLatency = reader.optional('SIMULATED_LATENCY_MS', latencyRange);
+  reader.done();
+  return { ledgerTableName, ...(simulatedLatency === undefined ? {} : { simulatedLatency }) };
+};
+
+/** The billing consumer's account table. @throws {ConfigurationError} */
+export const readBillingEnv = (env: NodeJS.ProcessEnv = process.env): { readonly accountsTableName: string } => {
+  const reader = new EnvReader(env);
+  const accountsTableName = reader.name('ACCOUNTS_TABLE_NAME');
+  reader.done();
+  return { accountsTableName };
+};

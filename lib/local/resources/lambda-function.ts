@@ -55,6 +55,9 @@ function recordedBundling(resource: TemplateResource): LocalBundling | undefined
     outfile: recorded.outfile,
     ...(typeof recorded.tsconfig === 'string' ? { tsconfig: absolute(recorded.tsconfig) } : {}),
     ...(Array.isArray(recorded.inject) ? { inject: recorded.inject.map(absolute) } : {}),
+    ...(typeof recorded.alias === 'object' && recorded.alias !== null
+      ? { alias: Object.fromEntries(Object.entries(recorded.alias).map(([from, to]) => [from, to.startsWith('.') ? absolute(to) : to])) }
+      : {}),
     esbuild: recorded.esbuild,
   };
 }

@@ -5,7 +5,8 @@
  * realistic poison message: it fails on every attempt and ends in the inventory DLQ, while email
  * and SMS process the same order normally.
  */
-import { EventTypes, OrderPlacedData } from '../../events.ts';
+import { EventTypes } from '../../event-types.ts';
+import type { OrderPlacedData } from '../../events.ts';
 import { Effects } from './effect-ledger.ts';
 import type { EffectLedger } from './effect-ledger.ts';
 import { UnsupportedEventTypeError, parseEventData } from './event-data.ts';
@@ -35,7 +36,7 @@ export class UnknownSkuError extends PermanentError {
  */
 export const reserveStock = async (event: SampleEvent, ledger: EffectLedger): Promise<void> => {
   if (event.eventType !== EventTypes.OrderPlaced) throw new UnsupportedEventTypeError(event.consumer, event.eventType);
-  const order = parseEventData(OrderPlacedData, event.eventType, event.data);
+  const order = parseEventData<OrderPlacedData>(event.eventType, event.data);
   const unknown = order.items.flatMap((item, index) => (INVENTORY_CATALOG.has(item.sku) ? [] : [`/items/${index}/sku`]));
   if (unknown.length > 0) throw new UnknownSkuError(unknown);
   await ledger.record({ consumer: event.consumer, eventId: event.eventId, effect: Effects.StockReserved, orderId: order.orderId });

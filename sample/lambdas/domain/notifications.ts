@@ -1,5 +1,6 @@
 /** The sample's notification consumers: an order confirmation by email or SMS, and erasure. */
-import { EventTypes, OrderPlacedData } from '../../events.ts';
+import { EventTypes } from '../../event-types.ts';
+import type { OrderPlacedData } from '../../events.ts';
 import { Effects } from './effect-ledger.ts';
 import type { EffectLedger } from './effect-ledger.ts';
 import { eraseUserData } from './erasure.ts';
@@ -19,7 +20,7 @@ const sentEffect = { email: Effects.EmailSent, sms: Effects.SmsSent } as const;
 export const notify = async (channel: NotificationChannel, event: SampleEvent, ledger: EffectLedger): Promise<void> => {
   switch (event.eventType) {
     case EventTypes.OrderPlaced: {
-      const order = parseEventData(OrderPlacedData, event.eventType, event.data);
+      const order = parseEventData<OrderPlacedData>(event.eventType, event.data);
       // The confirmation would carry the customer's email or phone: after their erasure it is not sent.
       const skipped = event.erasure === undefined ? undefined : { reason: 'subject-erased' as const, erasureEventId: event.erasure.erasureEventId };
       await ledger.record({ consumer: event.consumer, eventId: event.eventId, effect: sentEffect[channel], orderId: order.orderId, skipped });

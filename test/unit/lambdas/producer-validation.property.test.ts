@@ -1,7 +1,9 @@
 /**
- * Property-based specification of the producer's validation: first the body validator with the
- * draft-4 document the construct derives from each sample zod schema, then the whole producer
- * handler (SNS and DynamoDB mocked) under arbitrary requests.
+ * Property-based specification of the producer's validation: first the body validator the
+ * construct generates at synth (ajv standalone) from the draft-4 document it derives from each
+ * sample zod schema, then the whole producer handler (SNS and DynamoDB mocked) under arbitrary
+ * requests. The generated validator also agrees with the one compiled at run time from the same
+ * document (the local API gateway's) on validity, whatever the input.
  *
  * Every generated valid body is accepted; every mutation that breaks the schema is rejected with
  * the broken field named by its JSON pointer (the only error: the validator stops at the first);
@@ -14,15 +16,24 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OrderPlacedBody, UserErasureRequestedBody } from '../../../sample/events.ts';
-import { compileBodyValidator, type ValidationResult } from '../../../lambdas/shared/validation.ts';
+import { compileBodyValidator } from '../../../lambdas/shared/validation.ts';
+import { runValidator, type ValidationResult } from '../../../lambdas/shared/validation-errors.ts';
+import { installEventValidators } from '../../helpers/event-validators.ts';
 import { apiEvent, baseLambdaEnv, captureLogs, lambdaContext, setEnv } from '../../helpers/lambda.ts';
 import { resetSdkMocks, snsMock } from '../../helpers/sdk-mocks.ts';
 
 // The same conversion the construct performs for the API Gateway model and the producer.
 const orderSchema = z.toJSONSchema(OrderPlacedBody, { target: 'draft-4' });
 const erasureSchema = z.toJSONSchema(UserErasureRequestedBody, { target: 'draft-4' });
-const validateOrder = compileBodyValidator(orderSchema);
-const validateErasure = compileBodyValidator(erasureSchema);
+const catalog = [
+  { eventType: 'order.placed', method: 'POST', resourcePath: '/orders', schema: orderSchema },
+  { eventType: 'user.erasure_requested', method: 'POST', resourcePath: '/users/{userId}/erasure', schema: erasureSchema },
+];
+// The validators the producer runs: generated from the catalog, as QueueWorkflow does at synth.
+const generated = await installEventValidators(catalog);
+const validateOrder = (body: unknown) => runValidator(generated['order.placed']!.body!, body);
+const validateErasure = (body: unknown) => runValidator(generated['user.erasure_requested']!.body!, body);
+const compiledAtRunTime = { order: compileBodyValidator(orderSchema, { allErrors: true }), erasure: compileBodyValidator(erasureSchema, { allErrors: true }) };
 
 type Json = Record<string, unknown>;
 
@@ -213,6 +224,16 @@ describe('producer validation (order.placed)', () => {
     );
   });
 
+  it('agrees with the validator compiled at run time from the same document, whatever the body', () => {
+    fc.assert(
+      fc.property(fc.oneof(validOrder, brokenOrder.map(({ body }) => body), fc.jsonValue()), (body) => {
+        expect(validateOrder(body).valid).toBe(compiledAtRunTime.order(body).valid);
+        expect(validateErasure(body).valid).toBe(compiledAtRunTime.erasure(body).valid);
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('never throws, and names only JSON pointers, whatever the input', () => {
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), fc.anything()), (input) => {
@@ -272,10 +293,7 @@ describe('producer handler under arbitrary requests', () => {
       TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:queueflow-events',
       IDEMPOTENCY_TABLE_NAME: 'idempotency',
       EVENT_SOURCE: 'queueflow/orders',
-      QUEUEFLOW_EVENT_CATALOG: JSON.stringify([
-        { eventType: 'order.placed', method: 'POST', resourcePath: '/orders', schema: orderSchema },
-        { eventType: 'user.erasure_requested', method: 'POST', resourcePath: '/users/{userId}/erasure', schema: erasureSchema },
-      ]),
+      QUEUEFLOW_EVENT_CATALOG: JSON.stringify(catalog),
     });
     // The handler reads its environment and catalog when built, so import it only now.
     const { createProducerHandler } = await import('../../../lambdas/shared/producer.ts');

@@ -1,8 +1,12 @@
 /** The sample inventory: a tiny fixed catalog, one stock reservation per order, poison on unknown SKUs. */
 import { describe, expect, it } from 'vitest';
+import { installSampleEventValidators } from '../../../helpers/event-validators.ts';
 import { memoryLedger } from '../../../helpers/memory-ledger.ts';
 import { InvalidEventDataError, UnsupportedEventTypeError } from '../../../../sample/lambdas/domain/event-data.ts';
 import { INVENTORY_CATALOG, UnknownSkuError, reserveStock } from '../../../../sample/lambdas/domain/inventory.ts';
+
+// The data validators QueueWorkflow generates from the sample's schemas and injects into each consumer's bundle.
+await installSampleEventValidators();
 
 const order = (skus: string[]) => ({
   orderId: 'ord-1',

@@ -1,8 +1,12 @@
 /** The sample notification consumers: a confirmation per order on their channel, and erasure. */
 import { describe, expect, it } from 'vitest';
+import { installSampleEventValidators } from '../../../helpers/event-validators.ts';
 import { memoryLedger } from '../../../helpers/memory-ledger.ts';
 import { InvalidEventDataError, UnsupportedEventTypeError } from '../../../../sample/lambdas/domain/event-data.ts';
 import { notify } from '../../../../sample/lambdas/domain/notifications.ts';
+
+// The data validators QueueWorkflow generates from the sample's schemas and injects into each consumer's bundle.
+await installSampleEventValidators();
 
 const placed = {
   consumer: 'email',

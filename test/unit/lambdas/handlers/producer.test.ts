@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OrderPlacedBody, UserErasureRequestedBody } from '../../../../sample/events.ts';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../../../lambdas/shared/idempotent-request.ts';
+import { installEventValidators } from '../../../helpers/event-validators.ts';
 import { apiEvent, baseLambdaEnv, captureLogs, lambdaContext, setEnv } from '../../../helpers/lambda.ts';
 import type { ApiRequest } from '../../../helpers/lambda.ts';
 import { FakeDynamoDb, dynamoDbMock, resetSdkMocks, snsMock } from '../../../helpers/sdk-mocks.ts';
@@ -38,6 +39,8 @@ const restoreEnv = setEnv({
   EVENT_SOURCE: 'queueflow/orders',
   QUEUEFLOW_EVENT_CATALOG: JSON.stringify(catalog),
 });
+// The body validators QueueWorkflow generates from the catalog and injects into the producer's bundle.
+await installEventValidators(catalog);
 const { handler } = await import('../../../../lambdas/handlers/producer.ts');
 afterAll(restoreEnv);
 

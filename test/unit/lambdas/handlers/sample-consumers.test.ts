@@ -6,6 +6,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { installSampleEventValidators } from '../../../helpers/event-validators.ts';
 import { baseLambdaEnv, lambdaContext, setEnv, sqsEvent, sqsRecord } from '../../../helpers/lambda.ts';
 import { useConsumerHarness } from '../../../helpers/consumer-harness.ts';
 import { sqsMock } from '../../../helpers/sdk-mocks.ts';
@@ -28,6 +29,8 @@ const restoreEnv = setEnv({
   TOMBSTONE_TABLE_NAME: undefined,
 });
 afterAll(restoreEnv);
+// The data validators QueueWorkflow generates for the sample's event types and injects into each consumer's bundle.
+await installSampleEventValidators();
 
 type Handler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
 

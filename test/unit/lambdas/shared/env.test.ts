@@ -27,6 +27,8 @@ describe('readConsumerEnv', () => {
       backoff: { baseSeconds: 2, capSeconds: 300 },
       failureTtlSeconds: 1_209_600,
       idempotencyTtlSeconds: 86_400,
+      fifo: false,
+      permanentFailure: 'dead-letter',
     });
   });
 

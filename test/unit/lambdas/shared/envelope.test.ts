@@ -1,6 +1,10 @@
 /** The CloudEvents envelope and the identity fields read from possibly broken bodies. */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Envelope, correlationIdFrom, createEnvelope, peekEnvelopeIdentity } from '../../../../lambdas/shared/envelope.ts';
+import { ENVELOPE_VALIDATOR_FILE, envelopeValidatorSource } from '../../../../lib/constructs/event-validators.ts';
+import { EnvelopeSchema as Envelope } from '../../../../lambdas/shared/envelope-schema.ts';
+import { checkEnvelope, correlationIdFrom, createEnvelope, peekEnvelopeIdentity } from '../../../../lambdas/shared/envelope.ts';
 
 describe('envelope', () => {
   it('creates a valid CloudEvent with time-ordered UUIDv7 ids', () => {
@@ -51,5 +55,58 @@ describe('envelope', () => {
     });
     expect(peekEnvelopeIdentity('not json')).toEqual({});
     expect(peekEnvelopeIdentity('["e1"]')).toEqual({});
+  });
+});
+
+describe('envelope check (the validator generated from the zod schema)', () => {
+  const validEnvelope = fc.record(
+    {
+      specversion: fc.constant('1.0'),
+      // Up to 64 characters: from 65 on, JSON Schema (code points) and zod (UTF-16 units) count an astral character differently.
+      id: fc.string({ minLength: 1, maxLength: 64, unit: 'binary' }),
+      source: fc.string({ minLength: 1, maxLength: 40 }),
+      type: fc.string({ minLength: 1, maxLength: 40 }),
+      time: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+      datacontenttype: fc.constant('application/json'),
+      correlationid: fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/),
+      datasubject: fc.string({ minLength: 1, maxLength: 128, unit: 'binary' }),
+      data: fc.dictionary(fc.string(), fc.jsonValue()),
+    },
+    { requiredKeys: ['specversion', 'id', 'source', 'type', 'time', 'correlationid', 'data'] },
+  );
+  // One field replaced by anything at all (or removed), or an unknown field added.
+  const mutated = validEnvelope.chain((envelope) =>
+    fc.oneof(
+      fc.tuple(fc.constantFrom(...Object.keys(envelope)), fc.oneof(fc.anything(), fc.constant(undefined), fc.string())).map(([field, value]) => ({ ...envelope, [field]: value })),
+      fc.tuple(fc.string(), fc.jsonValue()).map(([field, value]) => ({ [field]: value, ...envelope })),
+      fc.constantFrom({ id: 'x'.repeat(129) }, { id: 'x'.repeat(128) }, { datasubject: 's'.repeat(257) }, { datasubject: '' }, { correlationid: 'a b' }).map((change) => ({ ...envelope, ...change })),
+      fc.constantFrom('2026-11-22T10:00:00', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-11-22 10:00:00Z', '2026-11-22T10:00:00+01:00').map((time) => ({ ...envelope, time })),
+    ),
+  );
+
+  it('accepts and refuses exactly what the zod schema does, and keeps what it keeps', () => {
+    fc.assert(
+      fc.property(fc.oneof(validEnvelope, mutated, fc.anything()), (raw) => {
+        // Act
+        const checked = checkEnvelope(raw);
+        const parsed = Envelope.safeParse(raw);
+
+        // Assess
+        expect('envelope' in checked).toBe(parsed.success);
+        if ('envelope' in checked && parsed.success) {
+          // The data is the parsed body's own object (zod copies it, and drops a `__proto__` key in the copy).
+          const { data, ...fields } = checked.envelope;
+          const { data: _zodData, ...zodFields } = parsed.data;
+          expect(fields).toEqual(zodFields);
+          expect(data).toBe((raw as { data: unknown }).data);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('is the code generated from the schema today (npm run generate:validators)', async () => {
+    // Act / Assess
+    expect(readFileSync(ENVELOPE_VALIDATOR_FILE, 'utf8')).toBe(await envelopeValidatorSource());
   });
 });
