@@ -4,13 +4,11 @@
  * folder, kills it with SIGKILL once mid-run and restarts it on the same folder, then prints
  * the counts. Exit code 0 when every invariant holds, 1 on any violation, 2 on bad usage.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FaultConfig } from '../lib/local/faults.ts';
-import { numberOption, parseCommandLine } from '../lib/shared/usage.ts';
+import { parseCommandLine } from '../lib/shared/usage.ts';
+import { FAULT_OPTIONS, faultsOf, logProgress, positive, printFaults, printViolations, rateOf, withChaosRuntime } from './lib/chaos-options.ts';
 import { runChaos, type ChaosReport } from './lib/chaos-run.ts';
-import { startRuntime, type RuntimeProcess } from './lib/runtime.ts';
+import type { RuntimeProcess } from './lib/runtime.ts';
 import { runScript } from './lib/script.ts';
 import { markdownTable } from './lib/summary.ts';
 
@@ -19,11 +17,7 @@ const USAGE = `Usage: npm run chaos -- [--events N] [--rate R] [--concurrency C]
   [--outage-seconds 600] [--outage-after 0.6] [--race-pairs 20]   the ledger table's outage (0 seconds: none)
   [--runtime-log FILE]   write the runtime's output (function logs, REPORT and ERROR lines) to FILE`;
 
-/** The defaults of the issue: 20 % transient failures, 5 % crashes after the effect, 10 % duplicates. */
-export const DEFAULT_FAULTS: Required<FaultConfig> = { transientFailureRate: 0.2, crashAfterEffectRate: 0.05, duplicateDeliveryRate: 0.1, seed: 42 };
-
-const positive = (name: string, text: string, integer: boolean): number => numberOption(`--${name}`, text, { positive: true, integer });
-const rateOf = (name: string, text: string): number => numberOption(`--${name}`, text, { min: 0, max: 1, noun: 'rate' });
+export { DEFAULT_FAULTS } from './lib/chaos-options.ts';
 
 export const printChaosReport = (report: ChaosReport, faults: FaultConfig): void => {
   const rows: [string, string][] = [
@@ -54,9 +48,7 @@ export const printChaosReport = (report: ChaosReport, faults: FaultConfig): void
     ['kill -9 at accepted', report.killedAtAccepted === undefined ? 'no kill' : `${report.killedAtAccepted} (restart ${report.restartMs} ms)`],
     ['send / drain time', `${report.sendSeconds.toFixed(1)} s / ${report.drainSeconds.toFixed(1)} s`],
   ];
-  console.log(
-    `\nfaults: transient ${faults.transientFailureRate}, crash after effect ${faults.crashAfterEffectRate}, duplicate delivery ${faults.duplicateDeliveryRate}, seed ${faults.seed}\n`,
-  );
+  printFaults(faults);
   console.log(markdownTable(['chaos run', 'count'], rows));
   if (report.repeatsAbsorbed > 0) {
     console.log(
@@ -65,13 +57,7 @@ export const printChaosReport = (report: ChaosReport, faults: FaultConfig): void
         '(the ledger key) absorbed each repeat: performed once, counted in deliveries.',
     );
   }
-  if (report.violations.length === 0) {
-    console.log('\nAll invariants hold: nothing lost, nothing doubled.');
-  } else {
-    console.log(`\n${report.violations.length} violation(s):`);
-    for (const violation of report.violations.slice(0, 50)) console.log(`  - ${violation}`);
-    if (report.violations.length > 50) console.log(`  … and ${report.violations.length - 50} more`);
-  }
+  printViolations(report.violations, 'All invariants hold: nothing lost, nothing doubled.');
 };
 
 async function main(): Promise<number> {
@@ -82,18 +68,12 @@ async function main(): Promise<number> {
       // Under the sample's usage-plan throttle (50 requests/s) and what 2 shared cores sustain.
       rate: { type: 'string', default: '40' },
       concurrency: { type: 'string', default: '32' },
-      seed: { type: 'string', default: String(DEFAULT_FAULTS.seed) },
-      transient: { type: 'string', default: String(DEFAULT_FAULTS.transientFailureRate) },
-      crash: { type: 'string', default: String(DEFAULT_FAULTS.crashAfterEffectRate) },
-      duplicate: { type: 'string', default: String(DEFAULT_FAULTS.duplicateDeliveryRate) },
-      kill: { type: 'boolean', default: true },
+      ...FAULT_OPTIONS,
       // The outage (10 minutes by default) and the backoff that follows it must fit in.
       'timeout-minutes': { type: 'string', default: '25' },
       'outage-seconds': { type: 'string', default: '600' },
       'outage-after': { type: 'string', default: '0.6' },
       'race-pairs': { type: 'string', default: '20' },
-      'runtime-log': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     allowNegative: true,
   });
@@ -101,21 +81,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const faults: FaultConfig = {
-    transientFailureRate: rateOf('transient', values.transient),
-    crashAfterEffectRate: rateOf('crash', values.crash),
-    duplicateDeliveryRate: rateOf('duplicate', values.duplicate),
-    seed: positive('seed', values.seed, true),
-  };
-  const workDir = mkdtempSync(join(tmpdir(), 'queueflow-chaos-'));
-  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  let runtime: RuntimeProcess | undefined;
-  try {
-    log('synthesizing the sample and starting the local runtime with faults …');
-    // Function logs only when asked for: printing them costs the runtime's event loop.
-    const logFile = values['runtime-log'] === undefined ? undefined : createWriteStream(values['runtime-log']);
-    const onLine = logFile === undefined ? undefined : (line: string) => logFile.write(`${new Date().toISOString()} ${line}\n`);
-    runtime = await startRuntime({ dataDir: join(workDir, 'data'), assemblyDir: join(workDir, 'cdk.out'), synth: true, faults, ...(onLine ? { onLine } : {}) });
+  const faults = faultsOf(values);
+  return withChaosRuntime('queueflow-chaos-', faults, values['runtime-log'], async (runtime) => {
     const { report, target } = await runChaos(runtime, {
       events: positive('events', values.events, true),
       ratePerSecond: positive('rate', values.rate, false),
@@ -130,16 +97,12 @@ async function main(): Promise<number> {
               racePairs: positive('race-pairs', values['race-pairs'], true),
             },
       quiescenceTimeoutMs: positive('timeout-minutes', values['timeout-minutes'], false) * 60_000,
-      log,
+      log: logProgress,
       runId: `r${Date.now().toString(36)}`,
     });
-    runtime = target as RuntimeProcess;
     printChaosReport(report, faults);
-    return report.violations.length === 0 ? 0 : 1;
-  } finally {
-    await runtime?.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  }
+    return { runtime: target as RuntimeProcess, exitCode: report.violations.length === 0 ? 0 : 1 };
+  });
 }
 
 await runScript(USAGE, main);

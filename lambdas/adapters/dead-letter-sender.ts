@@ -20,6 +20,16 @@ const messageAttributesOf = (record: SQSRecord): Record<string, MessageAttribute
     }),
   );
 
+/**
+ * A record of a FIFO queue keeps its message group in the DLQ (a FIFO queue too), so a redrive
+ * returns it to its group in order; its deduplication id is kept, so a send repeated after a crash
+ * within SQS's 5-minute window leaves one copy.
+ */
+const fifoParametersOf = (record: SQSRecord) => {
+  const { MessageGroupId: groupId, MessageDeduplicationId: deduplicationId } = record.attributes;
+  return groupId === undefined ? {} : { MessageGroupId: groupId, MessageDeduplicationId: deduplicationId ?? record.messageId };
+};
+
 /** @throws the SDK error when SQS does not take the message; the caller must then keep the record. */
 export const sendToDeadLetterQueue = async (dlqUrl: string, record: SQSRecord): Promise<void> => {
   const attributes = messageAttributesOf(record);
@@ -28,6 +38,7 @@ export const sendToDeadLetterQueue = async (dlqUrl: string, record: SQSRecord): 
       QueueUrl: dlqUrl,
       MessageBody: record.body,
       ...(Object.keys(attributes).length === 0 ? {} : { MessageAttributes: attributes }),
+      ...fifoParametersOf(record),
     }),
   );
 };

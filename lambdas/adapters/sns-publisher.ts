@@ -29,14 +29,21 @@ const messageAttributes = (envelope: Envelope) => ({
 });
 
 /**
- * Publishes the envelope once; the SDK's own retries cover throttling and transient faults.
+ * Publishes the envelope once; the SDK's own retries cover throttling and transient faults. With
+ * a `messageGroupId` (an ordered event type, a FIFO topic) the event id is the deduplication id,
+ * so SNS drops a re-publish of the same event within its 5-minute deduplication window.
  *
  * @throws {PublishFailedError} when SNS does not accept the message.
  */
-export const publishEnvelope = async (topicArn: string, envelope: Envelope): Promise<void> => {
+export const publishEnvelope = async (topicArn: string, envelope: Envelope, messageGroupId?: string): Promise<void> => {
   try {
     await sns.send(
-      new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(envelope), MessageAttributes: messageAttributes(envelope) }),
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: JSON.stringify(envelope),
+        MessageAttributes: messageAttributes(envelope),
+        ...(messageGroupId === undefined ? {} : { MessageGroupId: messageGroupId, MessageDeduplicationId: envelope.id }),
+      }),
     );
   } catch (error) {
     throw new PublishFailedError(`SNS did not accept event ${envelope.id}`, { cause: error });

@@ -10,7 +10,7 @@
  * });
  * ```
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType, SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { PartialItemFailureResponse } from '@aws-lambda-powertools/batch/types';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -20,16 +20,17 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sendToDeadLetterQueue } from '../adapters/dead-letter-sender.ts';
 import { recordFailure } from '../adapters/failure-store.ts';
 import { createIdempotencyStore } from '../adapters/idempotency-store.ts';
-import { changeMessageVisibility } from '../adapters/sqs-visibility.ts';
+import { changeMessageVisibility, releaseMessages } from '../adapters/sqs-visibility.ts';
 import { createDynamoDbTombstoneStore } from '../adapters/tombstones.ts';
 import type { Tombstone, TombstoneStore } from '../adapters/tombstones.ts';
 import { backoffSeconds } from './backoff.ts';
-import { Envelope, peekEnvelopeIdentity } from './envelope.ts';
-import type { EnvelopeIdentity } from './envelope.ts';
+import { checkEnvelope, peekEnvelopeIdentity } from './envelope.ts';
+import type { Envelope, EnvelopeIdentity } from './envelope.ts';
 import { readConsumerEnv } from './env.ts';
 import { predatesErasure } from './erasure.ts';
 import { PermanentError, isPermanentFailure } from './errors.ts';
-import { describeIssues } from './issues.ts';
+import { describeFieldErrors } from './validation-errors.ts';
+import { PermanentFailureModes } from './ordering.ts';
 
 /** What a consumer's `handle` gets besides the envelope. */
 export interface ConsumerContext {
@@ -82,6 +83,17 @@ export class MalformedEnvelopeError extends PermanentError {
 
 const MAX_ERROR_MESSAGE_LENGTH = 1_000;
 
+/** A record is not started with less time left in the invocation than this. */
+export const MIN_REMAINING_MS = 1_000;
+
+/** The invocation has too little time left to start the record; it is returned unprocessed, with no failure record or backoff. */
+class OutOfTimeError extends Error {
+  constructor() {
+    super(`Less than ${MIN_REMAINING_MS} ms left in the invocation: the record is returned unprocessed`);
+    this.name = 'OutOfTimeError';
+  }
+}
+
 /**
  * Parses a record body as an envelope. The error message names fields only: a JSON SyntaxError
  * quotes the body, so it is kept as the cause and never shown.
@@ -95,13 +107,11 @@ export const parseEnvelope = (body: string): Envelope => {
   } catch (error) {
     throw new MalformedEnvelopeError('Message body is not JSON', { cause: error });
   }
-  const parsed = Envelope.safeParse(raw);
-  if (!parsed.success) {
-    throw new MalformedEnvelopeError(`Message body is not a queueflow envelope: ${describeIssues(parsed.error)}`, {
-      cause: parsed.error,
-    });
+  const checked = checkEnvelope(raw);
+  if ('errors' in checked) {
+    throw new MalformedEnvelopeError(`Message body is not a queueflow envelope: ${describeFieldErrors(checked.errors)}`);
   }
-  return parsed.data;
+  return checked.envelope;
 };
 
 const describeError = (error: unknown): { errorType: string; errorMessage: string } =>
@@ -143,7 +153,10 @@ export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, ra
     env.erasure === undefined
       ? undefined
       : { eventTypes: env.erasure.eventTypes, tombstones: createDynamoDbTombstoneStore(env.erasure.tombstoneTableName, env.erasure.tombstoneTtlSeconds) };
-  const permanent = (error: unknown): boolean => isPermanent?.(error) === true || isPermanentFailure(error);
+  // An ordered consumer may hold a group on a permanent failure instead of letting it move on
+  // (PERMANENT_FAILURE=hold-group): the record is then retried like a transient one.
+  const holdsGroup = env.permanentFailure === PermanentFailureModes.HoldGroup;
+  const permanent = (error: unknown): boolean => !holdsGroup && (isPermanent?.(error) === true || isPermanentFailure(error));
 
   /**
    * The erasure rule (docs/architecture.md, "Erasure"): an erasure leaves its tombstone before its
@@ -180,7 +193,13 @@ export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, ra
     // the local runtime, one scope per consumer, and the key prefix its IAM policy allows.
     keyPrefix: env.consumerName,
   });
+  // A FIFO queue (an ordered consumer): a failed record holds its own message group only; the
+  // later records of that group in the batch are not processed and are returned as failures.
+  const fifoProcessor = env.fifo ? new SqsFifoPartialProcessorAsync() : undefined;
   const processor = new BatchProcessor(EventType.SQS);
+  /** Message ids this invocation ran `processRecord` on: the other failures are skipped records of a failed group. */
+  let attempted = new Set<string>();
+  let invocation: Context | undefined;
 
   const storeFailure = (record: SQSRecord, attempt: number, identity: EnvelopeIdentity, error: unknown, sentToDlq: boolean) =>
     recordFailure(env.failureTableName, {
@@ -231,6 +250,14 @@ export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, ra
   };
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
+    // Never start a record the invocation cannot finish: Powertools gives an in-progress record no
+    // expiry when the remaining time is 0, and a record locked that way is refused as "in progress"
+    // for the whole idempotency window (a day), holding its group. Not attempted, it is released
+    // below and comes back at once in a fresh invocation.
+    if ((invocation?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY) < MIN_REMAINING_MS) {
+      throw new OutOfTimeError();
+    }
+    attempted.add(record.messageId);
     const attempt = Number.parseInt(record.attributes.ApproximateReceiveCount, 10) || 1;
     let identity: EnvelopeIdentity = peekEnvelopeIdentity(record.body);
     try {
@@ -246,10 +273,36 @@ export const createConsumerHandler = ({ handle, onErasedSubject, isPermanent, ra
     }
   };
 
+  /**
+   * The skipped records of a failed group would otherwise stay in flight for the whole visibility
+   * timeout and hold the group that long. Released at once, they still cannot be received before
+   * the failed record: SQS returns nothing more of a group while one of its messages is in flight,
+   * so the group waits exactly the failed record's backoff. Best effort: a failure only makes the
+   * group wait for the visibility timeout.
+   */
+  const releaseSkipped = async (event: SQSEvent, response: PartialItemFailureResponse): Promise<void> => {
+    const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    const skipped = event.Records.filter((record) => failed.has(record.messageId) && !attempted.has(record.messageId));
+    if (skipped.length === 0) return;
+    try {
+      const notReleased = await releaseMessages(env.queueUrl, skipped.map((record) => record.receiptHandle));
+      logger.info('Records returned unprocessed (later records of failed message groups, or no time left)', { skipped: skipped.length, notReleased });
+    } catch (error) {
+      logger.warn('Could not release the skipped records; they return after the visibility timeout', { skipped: skipped.length, error });
+    }
+  };
+
   return middy(async (event: SQSEvent, context: Context): Promise<PartialItemFailureResponse> => {
     idempotencyConfig.registerLambdaContext(context);
+    attempted = new Set();
+    invocation = context;
     // Not throwing when every record failed: each failed record already has its failure record
     // and backoff, and listing them all keeps one retry path instead of an invocation error.
-    return processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+    const response =
+      fifoProcessor === undefined
+        ? await processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false })
+        : await processPartialResponse(event, processRecord, fifoProcessor, { context, throwOnFullBatchFailure: false, skipGroupOnError: true });
+    await releaseSkipped(event, response);
+    return response;
   }).use(injectLambdaContext(logger, { resetKeys: true }));
 };

@@ -10,12 +10,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createIdempotencyStore } from '../adapters/idempotency-store.ts';
 import { PublishFailedError, publishEnvelope, publishedSize } from '../adapters/sns-publisher.ts';
-import { findCatalogEntry, loadEventCatalog } from './catalog.ts';
+import { EventCatalogError, findCatalogEntry, loadEventCatalog } from './catalog.ts';
 import type { EventCatalog } from './catalog.ts';
 import { correlationIdFrom, createEnvelope } from './envelope.ts';
-import { readProducerEnv } from './env.ts';
+import { ConfigurationError, readProducerEnv } from './env.ts';
 import { subjectAt } from './erasure.ts';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX, idempotentRequest } from './idempotent-request.ts';
+import { messageGroupIdAt } from './ordering.ts';
 import type { IdempotentRequest } from './idempotent-request.ts';
 import { ProblemError, problemResponses } from './problem.ts';
 import {
@@ -28,7 +29,8 @@ import {
   readPathParameters,
   requireJsonContentType,
 } from './request.ts';
-import { compileBodyValidator } from './validation.ts';
+import { generatedEventValidators } from './event-validators.ts';
+import { runValidator } from './validation-errors.ts';
 
 /** The 202 body; also what an idempotent replay returns. */
 export interface Accepted {
@@ -44,14 +46,32 @@ interface Publication {
   readonly correlationId: string;
   /** The data subject's id, when the event type names one. */
   readonly subject?: string;
+  /** The message group (the ordering key's value), when the event type is ordered. */
+  readonly messageGroupId?: string;
 }
 
-const compileRoutes = (catalog: EventCatalog) =>
-  catalog.map((entry) => ({
-    ...entry,
-    parameterNames: pathParameterNames(entry.resourcePath),
-    validate: compileBodyValidator(entry.schema),
-  }));
+/**
+ * Each route with its body validator, generated at synth from the same document as the catalog's
+ * `schema` (lib/constructs/event-validators.ts): nothing is compiled when the function starts.
+ *
+ * @throws {EventCatalogError} when the bundle holds no validator for an event type of the catalog.
+ */
+const compileRoutes = (catalog: EventCatalog) => {
+  const validators = generatedEventValidators();
+  return catalog.map((entry) => {
+    const validateBody = validators?.[entry.eventType]?.body;
+    if (validateBody === undefined) {
+      throw new EventCatalogError(
+        `No body validator for event type '${entry.eventType}': build the producer with QueueWorkflow, which generates them (QUEUEFLOW_EVENT_VALIDATORS).`,
+      );
+    }
+    return {
+      ...entry,
+      parameterNames: pathParameterNames(entry.resourcePath),
+      validate: (body: unknown) => runValidator(validateBody, body),
+    };
+  });
+};
 
 const accepted = (result: Accepted): APIGatewayProxyResult => ({
   statusCode: 202,
@@ -77,7 +97,7 @@ const idempotencyProblem = (error: unknown): ProblemError | undefined => {
 
 /**
  * Builds the producer Lambda handler. Reads and validates the environment and the event catalog
- * and compiles every schema when called, so call it once at module scope.
+ * and looks up every event type's generated validator when called, so call it once at module scope.
  *
  * @throws {ConfigurationError} when the environment is invalid.
  * @throws {EventCatalogError} when the catalog is missing or invalid.
@@ -85,6 +105,10 @@ const idempotencyProblem = (error: unknown): ProblemError | undefined => {
 export const createProducerHandler = () => {
   const env = readProducerEnv();
   const routes = compileRoutes(loadEventCatalog());
+  const ordered = routes.filter((route) => route.orderedBy !== undefined).map((route) => route.eventType);
+  if (ordered.length > 0 && env.orderedTopicArn === undefined) {
+    throw new ConfigurationError(`Invalid environment: ORDERED_TOPIC_ARN is required for the ordered event types ${ordered.join(', ')}`);
+  }
   const logger = new Logger();
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: 'idempotency.scopedKey',
@@ -94,13 +118,15 @@ export const createProducerHandler = () => {
     expiresAfterSeconds: env.idempotencyTtlSeconds,
   });
 
-  const publish = async ({ idempotency, eventType, data, correlationId, subject }: Publication): Promise<Accepted> => {
+  const publish = async ({ idempotency, eventType, data, correlationId, subject, messageGroupId }: Publication): Promise<Accepted> => {
     const envelope = createEnvelope({ id: idempotency?.eventId, type: eventType, source: env.eventSource, data, correlationId, subject });
     if (publishedSize(envelope) > MAX_BODY_BYTES) {
       throw new ProblemError(413, 'payload-too-large', `The event must not exceed ${MAX_BODY_BYTES} bytes once wrapped.`);
     }
     try {
-      await publishEnvelope(env.topicArn, envelope);
+      await (messageGroupId === undefined
+        ? publishEnvelope(env.topicArn, envelope)
+        : publishEnvelope(env.orderedTopicArn!, envelope, messageGroupId));
     } catch (error) {
       if (!(error instanceof PublishFailedError)) throw error;
       logger.error('Publish failed', { eventId: envelope.id, eventType, error });
@@ -136,7 +162,20 @@ export const createProducerHandler = () => {
     }
     const data = { ...body, ...parameters };
     const subject = route.subject === undefined ? undefined : subjectAt(data, route.subject);
-    const publication: Publication = { eventType: route.eventType, data, correlationId, ...(subject === undefined ? {} : { subject }) };
+    const messageGroupId = route.orderedBy === undefined ? undefined : messageGroupIdAt(data, route.orderedBy);
+    if (route.orderedBy !== undefined && messageGroupId === undefined) {
+      // The schema makes the key required; its value must also be a valid SNS/SQS message group id.
+      throw new ProblemError(400, 'validation-failed', 'The body does not match the event schema.', {
+        errors: [{ field: route.orderedBy, message: 'must be 1 to 128 printable ASCII characters without spaces: it orders the event' }],
+      });
+    }
+    const publication: Publication = {
+      eventType: route.eventType,
+      data,
+      correlationId,
+      ...(subject === undefined ? {} : { subject }),
+      ...(messageGroupId === undefined ? {} : { messageGroupId }),
+    };
     const result =
       idempotencyKey === undefined
         ? await publish(publication)

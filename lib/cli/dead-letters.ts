@@ -32,6 +32,8 @@ export interface DeadLetter {
   readonly receiveCount: number;
   /** When the message was first sent to the source queue (SQS keeps it on the move to the DLQ). */
   readonly sentAt?: Date;
+  /** A FIFO DLQ's message group (an ordered consumer's key): a redrive sends it back to that group, in order. */
+  readonly groupId?: string;
 }
 
 export const deadLetterQueue = (target: Target, consumer: Consumer): DeadLetterQueue => ({
@@ -75,7 +77,7 @@ export const receiveDeadLetters = async (dlq: DeadLetterQueue, max: number, hold
       // A short long-poll: a zero-wait receive samples only some SQS hosts and can come back
       // empty while messages exist.
       WaitTimeSeconds: 1,
-      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'],
       MessageAttributeNames: ['All'],
     }),
   );
@@ -93,6 +95,7 @@ const toDeadLetter = (message: Message): DeadLetter[] => {
       ...(message.MessageAttributes === undefined ? {} : { messageAttributes: message.MessageAttributes }),
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
       ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent) } : {}),
+      ...(message.Attributes?.MessageGroupId === undefined ? {} : { groupId: message.Attributes.MessageGroupId }),
     },
   ];
 };

@@ -36,6 +36,8 @@ export interface PeekedDeadLetter {
   /** SQS ApproximateReceiveCount: the consumer's deliveries plus every peek, this one included. */
   readonly receiveCount: number;
   readonly sentAt: string | null;
+  /** The message group of a FIFO DLQ (an ordered consumer's key); absent for a standard DLQ. */
+  readonly messageGroupId?: string;
   /** The consumer's failure record, or null when none is found (expired, or never written). */
   readonly failure: FailureRecordView | null;
   /** The consumer erased the letter's data subject after the event: a redrive skips its personal-data effect. */
@@ -60,7 +62,9 @@ export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions
   ]);
   const peeked: PeekedDeadLetter[] = identities
     .map((entry, index) => ({ ...entry, erasure: erasures?.[index] ?? null }))
-    .toSorted((a, b) => (a.letter.sentAt?.getTime() ?? 0) - (b.letter.sentAt?.getTime() ?? 0))
+    // A FIFO DLQ returns each group's letters in the group's order: keep it (a letter the
+    // consumer dead-lettered itself carries the time of that send, not of the event).
+    .toSorted((a, b) => (a.letter.groupId !== undefined ? 0 : (a.letter.sentAt?.getTime() ?? 0) - (b.letter.sentAt?.getTime() ?? 0)))
     .map((entry) => ({
     messageId: entry.letter.messageId,
     eventId: entry.identity.eventId ?? null,
@@ -68,6 +72,7 @@ export const dlqPeek = async (target: Target, io: CliIo, options: DlqPeekOptions
     correlationId: entry.identity.correlationId ?? null,
     receiveCount: entry.letter.receiveCount,
     sentAt: entry.letter.sentAt?.toISOString() ?? null,
+    ...(entry.letter.groupId === undefined ? {} : { messageGroupId: entry.letter.groupId }),
     failure: records.get(keyOf(entry)) ?? null,
     subjectErased: entry.erasure,
   }));
@@ -99,6 +104,7 @@ const describe = (letter: PeekedDeadLetter, now: number): string => {
     ],
     ['receive count', `${letter.receiveCount} (SQS, includes peeks)`],
   ];
+  if (letter.messageGroupId !== undefined) lines.splice(2, 0, ['message group', `${printable(letter.messageGroupId)} (ordered: a redrive returns it to this group, in order)`]);
   const failure = letter.failure;
   if (failure === null) {
     lines.push(['last error', '(no failure record: expired, or the message failed before the consumer ran)']);

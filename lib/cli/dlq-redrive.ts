@@ -285,13 +285,23 @@ const sendThenDeleteRedrive = async (
       // One lookup per batch, before its messages move (the batch's hold covers it).
       const erased = countingErased && chosen.length > 0 ? await erasedAmong(target, consumer, chosen, io) : [];
       if (erased === undefined) countingErased = false;
+      // A FIFO DLQ: once a letter of a group fails to move, its group's later letters stay too, so
+      // the group is never redriven out of order.
+      const stuckGroups = new Set<string>();
       for (const [index, letter] of chosen.entries()) {
+        if (letter.groupId !== undefined && stuckGroups.has(letter.groupId)) {
+          await releaseDeadLetters(dlq, [letter]).catch(() => undefined);
+          failed += 1;
+          progress.update(moved + failed, total, failed);
+          continue;
+        }
         await pace();
         if (await moveOne(dlq, consumer, letter, io)) {
           moved += 1;
           if (erased?.[index] === true) erasedCount += 1;
         } else {
           failed += 1;
+          if (letter.groupId !== undefined) stuckGroups.add(letter.groupId);
         }
         progress.update(moved + failed, total, failed);
       }
@@ -309,6 +319,15 @@ const sendThenDeleteRedrive = async (
   };
 };
 
+/**
+ * The FIFO parameters of a letter sent back to its (FIFO) queue: its own message group, and a
+ * deduplication id of its own. Not the original one: within SQS's 5-minute window the queue would
+ * take the copy for the original and drop it, and the delete that follows would lose the message.
+ * The DLQ message id makes a send repeated after a crash (before the delete) a duplicate, dropped.
+ */
+const fifoParametersOf = (letter: DeadLetter) =>
+  letter.groupId === undefined ? {} : { MessageGroupId: letter.groupId, MessageDeduplicationId: `redrive-${letter.messageId}` };
+
 /** Send first, delete second: true when the message is in the source queue and gone from the DLQ. */
 const moveOne = async (dlq: DeadLetterQueue, consumer: Consumer, letter: DeadLetter, io: CliIo): Promise<boolean> => {
   try {
@@ -317,6 +336,7 @@ const moveOne = async (dlq: DeadLetterQueue, consumer: Consumer, letter: DeadLet
         QueueUrl: consumer.queueUrl,
         MessageBody: letter.body,
         ...(letter.messageAttributes === undefined ? {} : { MessageAttributes: letter.messageAttributes }),
+        ...fifoParametersOf(letter),
       }),
     );
   } catch (error) {

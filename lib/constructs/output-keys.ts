@@ -9,6 +9,8 @@ export const OutputKeys = {
   ApiUrl: 'ApiUrl',
   ApiKeyId: 'ApiKeyId',
   TopicArn: 'TopicArn',
+  /** Only when an event type is ordered. */
+  OrderedTopicArn: 'OrderedTopicArn',
   AlarmTopicArn: 'AlarmTopicArn',
   IdempotencyTableName: 'IdempotencyTableName',
   FailureTableName: 'FailureTableName',

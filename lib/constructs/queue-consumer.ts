@@ -5,7 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { SubscriptionFilter, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_BACKOFF } from '../../lambdas/shared/backoff.ts';
 import { DEFAULT_TOMBSTONE_TTL_SECONDS } from '../../lambdas/shared/erasure.ts';
@@ -13,7 +13,9 @@ import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../../lambdas/shared/tables.ts'
 import { QueueflowConfigError } from './errors.ts';
 import { grantOwnItems } from './grants.ts';
 import { assertConsumerName, assertEventTypeName } from './naming.ts';
-import { createQueueflowFunction, DEFAULT_FUNCTION_TIMEOUT } from './queueflow-function.ts';
+import { orderedSettingsProblems, orderedWiringProblems, PermanentFailureModes, type PermanentFailureMode } from './ordering.ts';
+import type { EventTypeSchemas } from './event-validators.ts';
+import { createQueueflowFunction, DEFAULT_FUNCTION_TIMEOUT, type SdkCredentials } from './queueflow-function.ts';
 import { MAX_RECEIVE_COUNT_LIMIT, RETENTION_MARGIN, planRetries, type RetryPlan } from './retry-budget.ts';
 
 /** AWS recommends a visibility timeout of at least six times the function timeout for SQS sources. */
@@ -96,10 +98,32 @@ export interface QueueConsumerOptions {
    */
   readonly backoffCap?: Duration;
   /**
+   * Ordered consumers only (event types with `orderedBy`): what a permanent failure (a
+   * `PermanentError`) does to its message group, i.e. to the later events of the same key.
+   * - `'dead-letter'`: the event goes to the DLQ at once and its group **moves on**: the key's
+   *   later events are processed without it (the sample's charge after a failed verification is
+   *   then refused, and dead-lettered in turn). Redrive the DLQ to replay them in order.
+   * - `'hold-group'`: the event is retried like a transient failure, **holding its group** (and no
+   *   other) for the retry budget (`retryFor`); then SQS moves it to the DLQ and the group moves
+   *   on. Use it when a later event must never be processed without an earlier one and a fix
+   *   within `retryFor` is likely.
+   * @default 'dead-letter'
+   */
+  readonly permanentFailure?: PermanentFailureMode;
+  /**
    * Extra environment variables for the consumer function.
    * @default - none
    */
   readonly environment?: Record<string, string>;
+  /**
+   * Credential sources the AWS SDK clients in the consumer's bundle can use. The default bundles
+   * only the environment variables Lambda sets from the function's role; choose
+   * `SdkCredentials.DEFAULT_CHAIN` when the handler's code relies on another source through the
+   * SDK's default chain (a profile or ini file, `credential_process`, SSO, a web identity token
+   * file, the container or instance metadata endpoint). See docs/performance.md, "Lean bundles".
+   * @default SdkCredentials.ENVIRONMENT
+   */
+  readonly sdkCredentials?: SdkCredentials;
   /**
    * Retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
@@ -118,7 +142,10 @@ export interface ConsumerDefinition extends QueueConsumerOptions {
 }
 
 export interface QueueConsumerProps extends ConsumerDefinition {
-  /** The topic the consumer's queue subscribes to. */
+  /**
+   * The topic the consumer's queue subscribes to. A FIFO topic makes this an ordered consumer:
+   * FIFO queue and DLQ, batches of at most 10, no batching window, one message group at a time.
+   */
   readonly topic: ITopic;
   /** Powertools idempotency table (partition key `id`, TTL `expiration`). */
   readonly idempotencyTable: ITable;
@@ -135,6 +162,13 @@ export interface QueueConsumerProps extends ConsumerDefinition {
    * @default - none
    */
   readonly erasureEventTypes?: readonly string[];
+  /**
+   * The draft-4 documents of the event data of `eventTypes`, from which the consumer's data
+   * validators are generated (`parseEventData` of queueflow/lambda). QueueWorkflow sets them from
+   * its event types.
+   * @default - none: `parseEventData` finds no validator
+   */
+  readonly eventDataSchemas?: readonly EventTypeSchemas[];
   /**
    * How long a tombstone is kept: longer than any older event of the subject can still arrive.
    * @default Duration.days(90)
@@ -185,24 +219,36 @@ export class QueueConsumer extends Construct {
   public readonly subscription: SqsSubscription;
   /** When a message that keeps failing is retried, and when it reaches the DLQ. */
   public readonly retryPlan: RetryPlan;
+  /** Whether the consumer is ordered: FIFO queues on the workflow's FIFO topic, in order per message group. */
+  public readonly ordered: boolean;
 
   public constructor(scope: Construct, id: string, props: QueueConsumerProps) {
     // Validate before joining the tree, so a rejected consumer leaves no half-built construct.
-    const settings = resolveSettings(props);
+    const ordered = props.topic.fifo;
+    const settings = resolveSettings(props, ordered);
     const erasureEventTypes = resolveErasureEventTypes(props);
     super(scope, id);
+    this.ordered = ordered;
     this.consumerName = props.name;
     this.eventTypes = [...props.eventTypes];
     this.retryPlan = settings.retryPlan;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
+    // An ordered consumer's queues are FIFO (names end in .fifo), the DLQ too: SQS redrives only
+    // to a queue of the same type, and a dead letter keeps its message group. High-throughput
+    // mode (deduplication and throughput per message group) lifts the per-queue limit; the event
+    // id, the deduplication id, is unique anyway (docs/aws-behaviour.md, "FIFO topics and queues").
+    const fifo = ordered ? { fifo: true } : {};
     this.deadLetterQueue = new Queue(this, 'Dlq', {
+      ...fifo,
       retentionPeriod: DLQ_RETENTION,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       removalPolicy,
     });
     this.queue = new Queue(this, 'Queue', {
+      ...fifo,
+      ...(ordered ? { deduplicationScope: DeduplicationScope.MESSAGE_GROUP, fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID } : {}),
       visibilityTimeout: settings.visibilityTimeout,
       retentionPeriod: settings.retentionPeriod,
       encryption: QueueEncryption.SQS_MANAGED,
@@ -225,6 +271,8 @@ export class QueueConsumer extends Construct {
       memorySize: props.memorySize,
       logRetention: props.logRetention,
       removalPolicy,
+      sdkCredentials: props.sdkCredentials,
+      eventTypes: props.eventDataSchemas ?? [],
       environment: {
         ...props.environment,
         CONSUMER_NAME: props.name,
@@ -238,6 +286,7 @@ export class QueueConsumer extends Construct {
         FAILURE_TTL_SECONDS: String(DLQ_RETENTION.toSeconds()),
         IDEMPOTENCY_TTL_SECONDS: String((props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()),
         POWERTOOLS_SERVICE_NAME: `${props.serviceName ?? 'queueflow'}-${props.name}`,
+        ...(ordered ? { FIFO_QUEUE: 'true', PERMANENT_FAILURE: props.permanentFailure ?? PermanentFailureModes.DeadLetter } : {}),
         ...(erasureEventTypes.length === 0
           ? {}
           : {
@@ -256,6 +305,11 @@ export class QueueConsumer extends Construct {
       reportBatchItemFailures: true,
     });
     this.function.addEventSource(this.eventSource);
+    const where = `consumer '${props.name}'`;
+    this.node.addValidation({
+      validate: () =>
+        orderedWiringProblems({ where, topic: props.topic, queue: this.queue, deadLetterQueue: this.deadLetterQueue, function: this.function }),
+    });
     // A permanent failure is sent to the DLQ by the consumer itself, at once (the queue's own
     // redrive only moves a message after maxReceiveCount receives).
     this.deadLetterQueue.grantSendMessages(this.function);
@@ -277,7 +331,7 @@ export class QueueConsumer extends Construct {
   }
 }
 
-function resolveSettings(props: ConsumerDefinition): ResolvedSettings {
+function resolveSettings(props: ConsumerDefinition, ordered: boolean): ResolvedSettings {
   const where = `consumer '${props.name}'`;
   assertConsumerName(props.name);
   assertEventTypes(props.eventTypes, where);
@@ -300,6 +354,8 @@ function resolveSettings(props: ConsumerDefinition): ResolvedSettings {
   const batchSize = props.batchSize ?? 10;
   assertIntegerIn(batchSize, 1, 10_000, `${where}: batchSize`);
   const windowSeconds = props.maxBatchingWindow?.toSeconds() ?? 0;
+  const orderedProblems = orderedSettingsProblems(where, { ordered, batchSize, batchingWindowSeconds: windowSeconds, permanentFailure: props.permanentFailure });
+  if (orderedProblems.length > 0) throw new QueueflowConfigError(orderedProblems.join('\n'));
   if (windowSeconds > 300) {
     throw new QueueflowConfigError(`${where}: maxBatchingWindow ${windowSeconds}s exceeds the Lambda maximum of 300s.`);
   }

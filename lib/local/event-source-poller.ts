@@ -11,7 +11,11 @@
  * - with ReportBatchItemFailures only the reported records stay; a malformed response (not an
  *   object, an unknown or missing `itemIdentifier`) fails the whole batch, as Lambda does;
  * - the move to the DLQ after `maxReceiveCount` is fauxqs's: it applies the queue's redrive
- *   policy on receive, as SQS does, so the poller never sees such a message.
+ *   policy on receive, as SQS does, so the poller never sees such a message;
+ * - FIFO queues: the emulator returns a group's messages in order and no more of a group while
+ *   one of its messages is in flight (patched fauxqs, patches/), so concurrent batches never share
+ *   a group; the records a function reports failed (a failed record and, with Powertools'
+ *   `skipGroupOnError`, its group's later ones) stay, the others are deleted, as Lambda does.
  */
 import { randomInt } from 'node:crypto';
 import {
@@ -220,11 +224,21 @@ class MappingPoller {
     }
   }
 
-  /** The duplicate-delivery fault: SQS's at-least-once delivery, made to happen. */
+  /**
+   * The duplicate-delivery fault: SQS's at-least-once delivery, made to happen. On a FIFO queue the
+   * copy joins the end of its message group under a new deduplication id: a duplicate from outside
+   * the 5-minute window (a publish retried late, a redrive), arriving after the group's later events.
+   */
   async #redeliver(record: SQSRecord): Promise<void> {
+    const groupId = record.attributes.MessageGroupId;
     try {
       await this.#sqs.send(
-        new SendMessageCommand({ QueueUrl: this.#mapping.queueUrl, MessageBody: record.body, MessageAttributes: toSendAttributes(record.messageAttributes) }),
+        new SendMessageCommand({
+          QueueUrl: this.#mapping.queueUrl,
+          MessageBody: record.body,
+          MessageAttributes: toSendAttributes(record.messageAttributes),
+          ...(groupId === undefined ? {} : { MessageGroupId: groupId, MessageDeduplicationId: `duplicate-${record.messageId}` }),
+        }),
       );
       this.#options.log(this.#source, `injected duplicate delivery of message ${record.messageId}`);
     } catch (error) {

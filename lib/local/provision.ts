@@ -34,7 +34,7 @@ export async function provision(model: LocalModel, clients: ProvisionClients): P
   const report: ProvisionReport = { created: [], updated: [] };
   for (const queue of redriveOrder(model.queues)) await step(queue.logicalId, () => provisionQueue(queue, clients.sqs, report));
   for (const topic of model.topics) {
-    await step(topic.logicalId, () => clients.sns.send(new CreateTopicCommand({ Name: topic.name })));
+    await step(topic.logicalId, () => clients.sns.send(new CreateTopicCommand({ Name: topic.name, Attributes: { ...topic.attributes } })));
   }
   for (const subscription of model.subscriptions) {
     await step(subscription.logicalId, () => provisionSubscription(subscription, clients.sns, report));

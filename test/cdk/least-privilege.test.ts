@@ -118,6 +118,8 @@ describe('consumer least privilege', () => {
         workflow.failureTable,
         ...(consumer.eventTypes.includes('user.erasure_requested') ? [workflow.tombstoneTable!] : []),
         sampleStack().stack.ledgerTable,
+        // Billing keeps the ordered account lifecycle's state, under its own name like the rest.
+        ...(consumer.consumerName === 'billing' ? [sampleStack().stack.accountTable] : []),
       ],
     );
   });

@@ -173,6 +173,39 @@ const generatedCases = (): z.input<typeof CorpusCase>[] => [
     body: orderJson,
     ...rejected(400, 'invalid-idempotency-key'),
   },
+  // The ordered account lifecycle (orderedBy /accountId): one valid request per route.
+  {
+    name: 'valid account opening',
+    method: 'POST',
+    path: '/accounts',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ accountId: 'acc-corpus-1', email: 'ann@example.com' }),
+    ...accepted,
+  },
+  {
+    name: 'valid account verification',
+    method: 'POST',
+    path: '/accounts/acc-corpus-1/verification',
+    headers: JSON_HEADERS,
+    body: '{}',
+    ...accepted,
+  },
+  {
+    name: 'valid account charge',
+    method: 'POST',
+    path: '/accounts/acc-corpus-1/charges',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ amountCents: 1250, currency: 'EUR' }),
+    ...accepted,
+  },
+  {
+    name: 'account id with a space, which no message group may hold',
+    method: 'POST',
+    path: '/accounts',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ accountId: 'acc corpus', email: 'ann@example.com' }),
+    ...rejected(400, 'validation-failed'),
+  },
 ];
 
 /** Every corpus case, checked against the case schema so a typo in the fixture fails loudly. */

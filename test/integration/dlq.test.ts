@@ -25,7 +25,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, type Envelope } from '../../lambdas/shared/envelope.ts';
 import { HOLD_SECONDS } from '../../lib/cli/dead-letters.ts';
-import { consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
+import { consumerOutputKeys, consumerQueuesInOutputs } from '../../lib/constructs/output-keys.ts';
 import { SampleOutputKeys } from '../../sample/output-keys.ts';
 import { startRuntime } from '../../bench/lib/runtime.ts';
 
@@ -199,10 +199,10 @@ describe('queueflow dlq against the local runtime', () => {
       dlq: { visible: number; inFlight: number };
       oldestDeadLetterAgeSeconds: number | null;
     }[];
-    expect(statuses.map((status) => [status.consumer, status.dlq.visible + status.dlq.inFlight])).toEqual([
-      ['email', 0],
+    // Every consumer of the sample is listed, by name; only inventory's DLQ holds a letter.
+    expect(statuses.map((status) => status.consumer)).toEqual(consumerQueuesInOutputs(runtime.state.outputs).map((consumer) => consumer.name));
+    expect(statuses.filter((status) => status.dlq.visible + status.dlq.inFlight > 0).map((status) => [status.consumer, status.dlq.visible + status.dlq.inFlight])).toEqual([
       ['inventory', 1],
-      ['sms', 0],
     ]);
     // Counted from when the consumer sent the copy, which is after the order was placed.
     const age = statuses.find((status) => status.consumer === 'inventory')!.oldestDeadLetterAgeSeconds;
@@ -251,7 +251,7 @@ describe('queueflow dlq against the local runtime', () => {
       expect(await ledgerItem(consumer, envelope.id, effect)).toMatchObject({ status: 'performed', deliveries: 1 });
     }
     const list = JSON.parse((await cli('list', '--json')).stdout) as { consumers: { dlq: { visible: number; inFlight: number } }[] };
-    expect(list.consumers.map((status) => status.dlq.visible + status.dlq.inFlight)).toEqual([0, 0, 0]);
+    expect(list.consumers.map((status) => status.dlq.visible + status.dlq.inFlight).filter((count) => count > 0)).toEqual([]);
     const empty = await cli('peek', 'inventory');
     expect(empty).toMatchObject({ code: 0, stdout: '' });
     expect(empty.stderr).toContain('The inventory DLQ is empty');

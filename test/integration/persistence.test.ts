@@ -10,8 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { consumerQueuesInOutputs } from '../../lib/constructs/output-keys.ts';
 import { SampleOutputKeys } from '../../sample/output-keys.ts';
+import { consumersTaking, readApp } from '../../bench/lib/assembly.ts';
 import { startRuntime, type RuntimeProcess as TestRuntime } from '../../bench/lib/runtime.ts';
 
 const ORDERS = 40;
@@ -74,8 +74,8 @@ describe('persistence across kill -9', () => {
     // In-flight messages reappear after the queues' visibility timeout (60 s in the sample).
     const deadline = Date.now() + 120_000;
     let missing: string[] = accepted;
-    // Every consumer of the sample takes order.placed: each must hold an effect for every order.
-    const orderConsumers = consumerQueuesInOutputs(runtime.state.outputs).map((consumer) => consumer.name);
+    // Each consumer whose subscription takes order.placed (read from the assembly) must hold an effect for every order.
+    const orderConsumers = consumersTaking(readApp(runtime.assemblyDir, runtime.state.stackName), 'order.placed').map((consumer) => consumer.name);
     expect(orderConsumers.length).toBeGreaterThan(0);
     while (missing.length > 0 && Date.now() < deadline) {
       await sleep(2_000);

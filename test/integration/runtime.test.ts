@@ -100,7 +100,13 @@ describe('local runtime', () => {
 
     // Assess
     expect(topic.Attributes?.TopicArn).toBe(runtime.state.outputs.TopicArn);
-    expect(subscriptions.Subscriptions).toHaveLength(CONSUMERS.length);
+    // Every consumer of the standard topic's event types has its queue subscribed, and nothing else
+    // (the ordered types' consumers have FIFO queues, on the FIFO topic).
+    const standardQueues = Object.entries(runtime.state.outputs)
+      .filter(([key, url]) => key.endsWith('QueueUrl') && !url.endsWith('.fifo'))
+      .map(([, url]) => url.split('/').at(-1));
+    expect(subscriptions.Subscriptions!.map((subscription) => subscription.Endpoint!.split(':').at(-1)).sort()).toEqual(standardQueues.sort());
+    expect(standardQueues).toEqual(expect.arrayContaining(CONSUMERS.map((name) => runtime.state.outputs[`${name}QueueUrl`]!.split('/').at(-1))));
     for (const { Attributes } of attributes) {
       expect(Attributes?.RawMessageDelivery).toBe('true');
       expect(JSON.parse(Attributes!.FilterPolicy!)).toHaveProperty('eventType');

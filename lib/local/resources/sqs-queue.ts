@@ -1,15 +1,32 @@
 import type { ResourceType, TemplateResource } from './resource-type.ts';
 
-const ATTRIBUTES = ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'MaximumMessageSize', 'ReceiveMessageWaitTimeSeconds'];
+const ATTRIBUTES = [
+  'VisibilityTimeout',
+  'MessageRetentionPeriod',
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'ReceiveMessageWaitTimeSeconds',
+  // FIFO: group order, locking and the 5-minute deduplication window are the emulator's (patched, patches/).
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+];
 const POLICIES = ['RedrivePolicy', 'RedriveAllowPolicy'];
 
-const queueName = (resource: TemplateResource) => resource.physicalName('QueueName');
+const isFifo = (resource: TemplateResource) => String(resource.resolved('FifoQueue')) === 'true';
+/** CloudFormation names a FIFO queue without a QueueName `<generated>.fifo`: SQS requires the suffix. */
+const queueName = (resource: TemplateResource) => {
+  const name = resource.physicalName('QueueName');
+  return isFifo(resource) && !name.endsWith('.fifo') ? `${name}.fifo` : name;
+};
 const queueArn = (resource: TemplateResource) => resource.stack.arn('sqs', queueName(resource));
 
-/** A standard SQS queue in the local SQS emulator, with its redrive policy (the DLQ move is the emulator's). */
+/** An SQS queue (standard or FIFO) in the local SQS emulator, with its redrive policy (the DLQ move is the emulator's). */
 export const sqsQueue: ResourceType = {
   type: 'AWS::SQS::Queue',
-  summary: 'A standard queue in the local SQS emulator; the redrive policy moves messages to the DLQ after maxReceiveCount receives, as SQS does.',
+  summary:
+    'A standard or FIFO queue in the local SQS emulator; the redrive policy moves messages to the DLQ after maxReceiveCount receives, as SQS does. FIFO: order and locking per message group, the 5-minute deduplication window (throughput limits are not emulated).',
   properties: {
     used: ['QueueName', ...ATTRIBUTES, ...POLICIES],
     ignored: ['SqsManagedSseEnabled', 'KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'Tags'],
@@ -24,8 +41,8 @@ export const sqsQueue: ResourceType = {
   read(resource, model) {
     const attributes: Record<string, string> = {};
     for (const key of ATTRIBUTES) {
-      const value = resource.string(key);
-      if (value !== undefined) attributes[key] = value;
+      const value = resource.resolved(key);
+      if (value !== undefined) attributes[key] = String(value);
     }
     for (const key of POLICIES) {
       const value = resource.resolved(key);

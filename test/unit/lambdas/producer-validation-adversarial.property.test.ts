@@ -161,6 +161,9 @@ describe('validation in linear time', () => {
         'order.placed /customer/phone',
         'order.placed /items/0/sku',
         'user.erasure_requested /reason',
+        'account.opened /accountId',
+        'account.opened /email',
+        'account.charged /currency',
       ].sort(),
     );
     expect([...validBodies.keys()].sort()).toEqual(routes.map((route) => route.eventType).sort());

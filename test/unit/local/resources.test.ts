@@ -66,7 +66,7 @@ describe('readCloudAssembly reports everything unsupported at once', () => {
         Resources: {
           Bucket: { Type: 'AWS::S3::Bucket' },
           Machine: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: '{}' } },
-          Jobs: { Type: 'AWS::SQS::Queue', Properties: { FifoQueue: true, ContentBasedDeduplication: true } },
+          Jobs: { Type: 'AWS::SNS::Topic', Properties: { DataProtectionPolicy: { Statement: [] } } },
           Fine: { Type: 'AWS::SQS::Queue' },
         },
       },
@@ -87,17 +87,16 @@ describe('readCloudAssembly reports everything unsupported at once', () => {
       expect.arrayContaining([
         expect.objectContaining({ logicalId: 'First/Bucket', resourceType: 'AWS::S3::Bucket', reason: 'this resource type is not emulated' }),
         expect.objectContaining({ logicalId: 'First/Machine', resourceType: 'AWS::StepFunctions::StateMachine' }),
-        expect.objectContaining({ logicalId: 'First/Jobs', resourceType: 'AWS::SQS::Queue', property: 'FifoQueue' }),
-        expect.objectContaining({ logicalId: 'First/Jobs', resourceType: 'AWS::SQS::Queue', property: 'ContentBasedDeduplication' }),
+        expect.objectContaining({ logicalId: 'First/Jobs', resourceType: 'AWS::SNS::Topic', property: 'DataProtectionPolicy' }),
         expect.objectContaining({ logicalId: 'Second/Report', property: 'Layers' }),
         expect.objectContaining({ logicalId: 'Second/Report', property: 'Runtime' }),
         expect.objectContaining({ logicalId: 'Second/Nested', resourceType: 'AWS::CloudFormation::Stack' }),
         expect.objectContaining({ logicalId: 'Second/Broken', resourceType: 'output' }),
       ]),
     );
-    expect(error.problems).toHaveLength(8);
-    expect(error.message).toMatch(/^Unsupported in the local runtime \(8 problems\):\n {2}- First\/Bucket \(AWS::S3::Bucket\): this resource type is not emulated\n/);
-    expect(error.message).toContain('First/Jobs (AWS::SQS::Queue) property FifoQueue: this property would change behaviour and is not emulated');
+    expect(error.problems).toHaveLength(7);
+    expect(error.message).toMatch(/^Unsupported in the local runtime \(7 problems\):\n {2}- First\/Bucket \(AWS::S3::Bucket\): this resource type is not emulated\n/);
+    expect(error.message).toContain('First/Jobs (AWS::SNS::Topic) property DataProtectionPolicy: this property would change behaviour and is not emulated');
     expect(error.message).toContain('Second/Report (AWS::Lambda::Function) property Runtime: runtime python3.13 is not run locally (Node.js only)');
   });
 

@@ -188,7 +188,6 @@ describe('readCloudAssembly refuses what it would not reproduce', () => {
   });
 
   it.each([
-    ['a FIFO queue', { Q: { Type: 'AWS::SQS::Queue', Properties: { FifoQueue: true } } }, /Q \(AWS::SQS::Queue\) property FifoQueue/],
     ['an unknown resource type', { B: { Type: 'AWS::S3::Bucket' } }, /B \(AWS::S3::Bucket\).*not emulated/],
     [
       'an SNS subscription that is neither SQS nor to a person',
