@@ -19,6 +19,9 @@ export const ProblemSlugs = {
   IdempotencyKeyReused: 'idempotency-key-reused',
   PublishFailed: 'publish-failed',
   InternalError: 'internal-error',
+  InvalidSignature: 'invalid-signature',
+  UnusableDelivery: 'unusable-delivery',
+  DeliveryInProgress: 'delivery-in-progress',
 } as const;
 export type ProblemSlug = (typeof ProblemSlugs)[keyof typeof ProblemSlugs];
 
@@ -34,6 +37,9 @@ const titles: Record<ProblemSlug, string> = {
   'idempotency-key-reused': 'Idempotency-Key reused with a different body',
   'publish-failed': 'Event not published',
   'internal-error': 'Internal error',
+  'invalid-signature': 'Invalid webhook signature',
+  'unusable-delivery': 'Webhook delivery without a usable id or event type',
+  'delivery-in-progress': 'This delivery is still being accepted',
 };
 
 /** One failing field of a request body, named by its JSON pointer. */

@@ -1,4 +1,5 @@
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
+import { WEBHOOK_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/webhooks/sources.ts';
 import { QueueflowConfigError } from './errors.ts';
 
 /**
@@ -28,11 +29,11 @@ export function kebabCase(pascal: string): string {
 }
 
 /** Key prefixes in the shared tables that belong to something other than a consumer. */
-const RESERVED_NAMES: ReadonlySet<string> = new Set([PRODUCER_IDEMPOTENCY_KEY_PREFIX]);
+const RESERVED_NAMES: ReadonlySet<string> = new Set([PRODUCER_IDEMPOTENCY_KEY_PREFIX, WEBHOOK_IDEMPOTENCY_KEY_PREFIX]);
 
 export function assertConsumerName(name: string): void {
   if (RESERVED_NAMES.has(name)) {
-    throw new QueueflowConfigError(`Consumer name '${name}' is reserved: the producer's records in the shared tables are keyed under it. Pick another name.`);
+    throw new QueueflowConfigError(`Consumer name '${name}' is reserved: queueflow's own records in the shared tables (the producer's, the webhook receiver's) are keyed under it. Pick another name.`);
   }
   if (name.length > CONSUMER_NAME_MAX || !CONSUMER_NAME.test(name)) {
     throw new QueueflowConfigError(

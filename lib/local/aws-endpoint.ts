@@ -10,6 +10,7 @@ import { listen } from './listen.ts';
 import { InvalidOutageRequestError, parseOutageRequest, sendServiceUnavailable, TableOutages, tablesNamedIn, type OutageRequest } from './outages.ts';
 import { endpointRefusal } from './request-guard.ts';
 import { CONTROL_PREFIX, type LambdaStats, type RequestStats } from './services.ts';
+import { getSecretValue } from './secrets.ts';
 import { answerSqsQuery, isSqsAction, queryErrorDocument, type JsonCall } from './sqs-query-protocol.ts';
 
 export interface AwsEndpointOptions {
@@ -49,7 +50,8 @@ const FOREIGN_QUEUE_URL = new RegExp(`https?://[^/"<\\s]+/${LOCAL_ACCOUNT_ID}/`,
  * endpoint on 127.0.0.1. The runtime runs it in a worker of its own (services.ts), off the event
  * loop of the API gateway, the poller and the Lambda host. Requests are dispatched in-process by
  * the protocol they speak (`awsRouteOf`): DynamoDB's to dynalite; SQS's JSON protocol and SNS's query protocol to fauxqs;
- * SQS's query protocol through the translator in sqs-query-protocol.ts to fauxqs's JSON one. So
+ * SQS's query protocol through the translator in sqs-query-protocol.ts to fauxqs's JSON one;
+ * Secrets Manager's `GetSecretValue` from the data folder's secrets.json (secrets.ts). So
  * there is no proxy hop and no second listening socket. Requests from web pages and to fauxqs's
  * other routes (S3, `/_fauxqs`) are refused (request-guard.ts).
  *
@@ -59,7 +61,7 @@ const FOREIGN_QUEUE_URL = new RegExp(`https?://[^/"<\\s]+/${LOCAL_ACCOUNT_ID}/`,
  */
 export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
   let lambdaBaseline: LambdaStats = {};
-  const requests: RequestStats['requests'] = { sns: {}, sqs: {}, dynamodb: {}, sts: {} };
+  const requests: RequestStats['requests'] = { sns: {}, sqs: {}, dynamodb: {}, sts: {}, secretsmanager: {} };
   const outages = new TableOutages();
   const refused: RequestStats['outages'] = {};
   const count = (service: keyof RequestStats['requests'], action: string) => {
@@ -138,10 +140,11 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       return;
     }
     if (route === 'fauxqs') return fauxqs.routing(request, response);
+    if (route === 'secretsmanager') return dispatchSecretsManager(request, response);
     if (route === 'query') return dispatchQuery(request, response);
     // fauxqs also serves S3 and /_fauxqs/* inspection routes (message bodies, receipt handles):
     // neither is part of what this endpoint emulates, so only the routes above reach it.
-    sendXml(response, 404, queryErrorDocument(404, 'NotFound', `This endpoint serves SQS, SNS and DynamoDB API requests; it has no route ${request.method} ${request.url?.split('?')[0]}.`));
+    sendXml(response, 404, queryErrorDocument(404, 'NotFound', `This endpoint serves SQS, SNS, DynamoDB and Secrets Manager (GetSecretValue) API requests; it has no route ${request.method} ${request.url?.split('?')[0]}.`));
   });
   // SDK clients keep connections alive; a longer server timeout avoids races on reused sockets.
   server.keepAliveTimeout = 65_000;
@@ -270,6 +273,33 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     });
   }
 
+  /**
+   * Secrets Manager's JSON protocol: `GetSecretValue` only, from `<data-dir>/secrets.json`
+   * (secrets.ts), read on each call so that an edit of the file is a rotation.
+   */
+  function dispatchSecretsManager(request: IncomingMessage, response: ServerResponse): void {
+    const target = request.headers['x-amz-target'] as string;
+    const action = target.slice('secretsmanager.'.length);
+    count('secretsmanager', action);
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
+    };
+    readBody(request, CONTROL_MAX_REQUEST_BYTES).then(
+      (body) => {
+        if (action !== 'GetSecretValue') return reply(400, { __type: 'InvalidRequestException', Message: `The local endpoint serves GetSecretValue only, not ${action}.` });
+        let input: { SecretId?: unknown } = {};
+        try {
+          input = JSON.parse(body?.toString('utf8') ?? '{}') as { SecretId?: unknown };
+        } catch {
+          return reply(400, { __type: 'SerializationException', Message: 'The request body is not JSON.' });
+        }
+        const answer = getSecretValue(options.dataDir, input);
+        reply(answer.status, answer.body);
+      },
+      () => response.destroy(),
+    );
+  }
+
   /** Refuses a DynamoDB request that names a table that is down; hands dynalite the others. */
   function dispatchDuringOutage(request: IncomingMessage, response: ServerResponse): void {
     readBody(request, DYNAMODB_MAX_REQUEST_BYTES).then(
@@ -307,9 +337,10 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
  * STS's query protocol signed for `sns` or `sts` → fauxqs, streamed; any other form post to `/`
  * or to a queue URL → `query`, decided once its `Action` is read; anything else → no route.
  */
-function awsRouteOf(request: IncomingMessage): 'dynamodb' | 'fauxqs' | 'query' | undefined {
+function awsRouteOf(request: IncomingMessage): 'dynamodb' | 'fauxqs' | 'query' | 'secretsmanager' | undefined {
   const target = request.headers['x-amz-target'];
   if (typeof target === 'string' && target.startsWith('DynamoDB_')) return 'dynamodb';
+  if (typeof target === 'string' && target.startsWith('secretsmanager.') && request.method === 'POST') return 'secretsmanager';
   if (request.method !== 'POST') return undefined;
   const path = request.url!.split('?')[0]!;
   const contentType = request.headers['content-type']?.split(';')[0]!.trim().toLowerCase();

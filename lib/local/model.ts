@@ -11,6 +11,7 @@
  * the reader throw one `UnsupportedTemplateError` that lists all of them.
  */
 import type { RecordedBundling } from '../shared/bundling-metadata.ts';
+import type { WebhookSourceMetadata } from '../shared/webhook-metadata.ts';
 
 export interface LocalModel {
   /** The stacks read, comma-separated (one name when one stack runs). */
@@ -28,6 +29,8 @@ export interface LocalModel {
   readonly functions: readonly LocalFunction[];
   readonly eventSourceMappings: readonly LocalEventSourceMapping[];
   readonly api?: LocalRestApi;
+  /** Secrets Manager secrets, served by the endpoint's GetSecretValue from `<data-dir>/secrets.json`. */
+  readonly secrets?: readonly LocalSecret[];
   /**
    * Stack outputs by key, resolved to local values (the API URL is the local gateway's). When
    * several stacks run, every output is also listed as `Stack.Key`; the bare key is kept when only
@@ -55,6 +58,8 @@ export interface LocalTopic {
   readonly logicalId: string;
   readonly name: string;
   readonly arn: string;
+  /** CreateTopic attributes (`FifoTopic`, `ContentBasedDeduplication`), as strings. */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 export interface LocalSubscription {
@@ -129,6 +134,8 @@ export interface LocalRestApi {
   readonly throttle?: { rateLimit: number; burstLimit: number };
   /** AWS::ApiGateway::GatewayResponse by ResponseType (BAD_REQUEST_BODY, MISSING_AUTHENTICATION_TOKEN, …). */
   readonly gatewayResponses: Readonly<Record<string, LocalGatewayResponse>>;
+  /** The RestApi's BinaryMediaTypes: request bodies of these types reach Lambda base64-encoded, all others as UTF-8 text. */
+  readonly binaryMediaTypes?: readonly string[];
 }
 
 export interface LocalRoute {
@@ -144,6 +151,19 @@ export interface LocalRoute {
   readonly requestModels: Readonly<Record<string, object>>;
   /** RequestParameters as in the template, e.g. `{ "method.request.path.userId": true }`. */
   readonly requestParameters: Readonly<Record<string, boolean>>;
+}
+
+export interface LocalSecret {
+  readonly logicalId: string;
+  /** `Name`, else `<stack>-<logicalId>`; the key in `<data-dir>/secrets.json`. */
+  readonly name: string;
+  readonly arn: string;
+  /** `SecretString` as in the template. */
+  readonly secretString?: string;
+  /** `GenerateSecretString` as in the template, for a first value. */
+  readonly generate?: Readonly<Record<string, unknown>>;
+  /** A queueflow webhook source's secret (Metadata `queueflow:webhookSource`): listed in the state file. */
+  readonly webhookSource?: WebhookSourceMetadata;
 }
 
 export interface LocalGatewayResponse {

@@ -18,7 +18,7 @@ export interface ServicesOptions {
 }
 
 export interface RequestStats {
-  requests: Record<'sns' | 'sqs' | 'dynamodb' | 'sts', Record<string, number>>;
+  requests: Record<'sns' | 'sqs' | 'dynamodb' | 'sts' | 'secretsmanager', Record<string, number>>;
   /** Per table: DynamoDB requests refused because it was down (each one is in `requests.dynamodb` too). */
   outages: Record<string, { refused: number }>;
   lambda: LambdaStats;

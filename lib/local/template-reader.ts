@@ -133,7 +133,7 @@ class AssemblyReader {
 
   read(): LocalModel {
     const readable = this.stacks.flatMap((stack) => stack.check());
-    const model: ModelBuilder = { queues: [], topics: [], subscriptions: [], tables: [], functions: [], eventSourceMappings: [], apis: new Map(), apiKeys: [] };
+    const model: ModelBuilder = { queues: [], topics: [], subscriptions: [], tables: [], functions: [], eventSourceMappings: [], apis: new Map(), apiKeys: [], secrets: [] };
     for (const type of RESOURCE_TYPES) {
       if (!type.read) continue;
       for (const resource of readable.filter((candidate) => candidate.type === type.type)) {
@@ -156,6 +156,7 @@ class AssemblyReader {
       tables: model.tables,
       functions: model.functions,
       eventSourceMappings: model.eventSourceMappings,
+      secrets: model.secrets,
       ...(api ? { api } : {}),
       outputs,
       skipped: this.skipped,
@@ -211,6 +212,7 @@ class AssemblyReader {
         ? {}
         : { throttle: { rateLimit: Math.min(...throttles.map((t) => t.rateLimit)), burstLimit: Math.min(...throttles.map((t) => t.burstLimit)) } }),
       gatewayResponses: first.gatewayResponses,
+      binaryMediaTypes: first.binaryMediaTypes,
     };
   }
 }

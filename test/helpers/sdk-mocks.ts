@@ -15,6 +15,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -22,6 +23,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 export const snsMock = mockClient(SNSClient);
 export const sqsMock = mockClient(SQSClient);
 export const dynamoDbMock = mockClient(DynamoDBClient);
+export const secretsManagerMock = mockClient(SecretsManagerClient);
 
 type Item = Record<string, AttributeValue>;
 
@@ -189,5 +191,6 @@ export const resetSdkMocks = (): FakeDynamoDb => {
   snsMock.reset();
   sqsMock.reset();
   dynamoDbMock.reset();
+  secretsManagerMock.reset();
   return new FakeDynamoDb().install();
 };

@@ -10,10 +10,10 @@ const apiId = (resource: TemplateResource) => localId(resource.id);
 export const apiGatewayRestApi: ResourceType = {
   type: 'AWS::ApiGateway::RestApi',
   summary:
-    'A REST API (RestApi, LambdaRestApi) served by the local gateway on --port, under `/` and under `/<stage>/`. One REST API per run; a second one is reported.',
+    'A REST API (RestApi, LambdaRestApi) served by the local gateway on --port, under `/` and under `/<stage>/`; a request body whose Content-Type matches BinaryMediaTypes reaches Lambda base64-encoded, any other as UTF-8 text. One REST API per run; a second one is reported.',
   properties: {
-    used: ['Name', 'ApiKeySourceType'],
-    ignored: ['Description', 'EndpointConfiguration', 'Policy', 'DisableExecuteApiEndpoint', 'MinimumCompressionSize', 'Tags', 'CloneFrom', 'FailOnWarnings', 'Mode', 'BinaryMediaTypes'],
+    used: ['Name', 'ApiKeySourceType', 'BinaryMediaTypes'],
+    ignored: ['Description', 'EndpointConfiguration', 'Policy', 'DisableExecuteApiEndpoint', 'MinimumCompressionSize', 'Tags', 'CloneFrom', 'FailOnWarnings', 'Mode'],
   },
   refDescription: 'a stable local API id (10 hex digits)',
   ref: apiId,
@@ -31,6 +31,8 @@ export const apiGatewayRestApi: ResourceType = {
       routes: [],
       throttles: [],
       gatewayResponses: {},
+      // A body of these types reaches Lambda base64-encoded; any other as UTF-8 text.
+      binaryMediaTypes: ((resource.resolved('BinaryMediaTypes') ?? []) as unknown[]).map(String),
     });
   },
 };

@@ -16,6 +16,7 @@ import { dynamodbGlobalTable, dynamodbTable } from './dynamodb-table.ts';
 import { lambdaEventSourceMapping } from './lambda-event-source-mapping.ts';
 import { lambdaFunction } from './lambda-function.ts';
 import type { ResourceType } from './resource-type.ts';
+import { secretsManagerSecret } from './secretsmanager-secret.ts';
 import { snsSubscription } from './sns-subscription.ts';
 import { snsTopic } from './sns-topic.ts';
 import { sqsQueue } from './sqs-queue.ts';
@@ -41,6 +42,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   apiGatewayApiKey,
   apiGatewayUsagePlan,
   apiGatewayGatewayResponse,
+  secretsManagerSecret,
 ];
 
 const BY_TYPE = new Map(RESOURCE_TYPES.map((resourceType) => [resourceType.type, resourceType]));

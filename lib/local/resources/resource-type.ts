@@ -12,6 +12,7 @@ import type {
   LocalGatewayResponse,
   LocalQueue,
   LocalRoute,
+  LocalSecret,
   LocalSubscription,
   LocalTable,
   LocalTopic,
@@ -103,6 +104,7 @@ export interface ApiBuilder {
   readonly routes: LocalRoute[];
   readonly throttles: { rateLimit: number; burstLimit: number }[];
   readonly gatewayResponses: Record<string, LocalGatewayResponse>;
+  readonly binaryMediaTypes: readonly string[];
 }
 
 /** The merged model of every stack while it is being read; readers append to it. */
@@ -116,6 +118,7 @@ export interface ModelBuilder {
   /** REST APIs by their local id (what `Ref` of the RestApi returns). */
   readonly apis: Map<string, ApiBuilder>;
   readonly apiKeys: { logicalId: string; id: string; value: string }[];
+  readonly secrets: LocalSecret[];
 }
 
 /** A function is named by name, by ARN, or by a Lambda integration URI that embeds the ARN. */

@@ -16,7 +16,8 @@ export const ledgerKey = (entry: Pick<EffectEntry, 'consumer' | 'eventId' | 'eff
 export const createDynamoDbLedger = (tableName: string, now: () => Date = () => new Date()): EffectLedger => ({
   async record(entry: EffectEntry): Promise<void> {
     const { consumer, eventId, effect } = entry;
-    const subject: [string, string] = entry.orderId !== undefined ? ['orderId', entry.orderId] : ['userId', entry.userId];
+    const subject: [string, string] =
+      entry.accountId !== undefined ? ['accountId', entry.accountId] : entry.orderId !== undefined ? ['orderId', entry.orderId] : entry.userId !== undefined ? ['userId', entry.userId] : ['providerEventId', entry.providerEventId];
     const values: Record<string, AttributeValue> = {
       ':status': { S: entry.skipped === undefined ? 'performed' : 'skipped' },
       ':consumer': { S: consumer },
@@ -31,12 +32,15 @@ export const createDynamoDbLedger = (tableName: string, now: () => Date = () => 
       values[':skipReason'] = { S: entry.skipped.reason };
       values[':erasureEventId'] = { S: entry.skipped.erasureEventId };
     }
+    // The first attempt's place in the account's history is kept, like `at`.
+    const sequence = entry.sequence === undefined ? '' : ', #sequence = if_not_exists(#sequence, :sequence)';
+    if (entry.sequence !== undefined) values[':sequence'] = { N: String(entry.sequence) };
     await dynamoDbClient.send(
       new UpdateItemCommand({
         TableName: tableName,
         Key: { pk: { S: ledgerKey(entry) } },
         UpdateExpression:
-          `SET #consumer = :consumer, #eventId = :eventId, #effect = :effect, #subject = :subject, #status = :status${skipped}, ` +
+          `SET #consumer = :consumer, #eventId = :eventId, #effect = :effect, #subject = :subject, #status = :status${skipped}${sequence}, ` +
           '#at = if_not_exists(#at, :now) ADD #deliveries :one',
         ExpressionAttributeNames: {
           '#consumer': 'consumer',
@@ -47,6 +51,7 @@ export const createDynamoDbLedger = (tableName: string, now: () => Date = () => 
           '#deliveries': 'deliveries',
           '#status': 'status',
           ...(entry.skipped === undefined ? {} : { '#skipReason': 'skipReason', '#erasureEventId': 'erasureEventId' }),
+          ...(entry.sequence === undefined ? {} : { '#sequence': 'sequence' }),
         },
         ExpressionAttributeValues: values,
       }),

@@ -15,6 +15,14 @@ export const Effects = {
   SmsSent: 'sms.sent',
   StockReserved: 'stock.reserved',
   UserErased: 'user.erased',
+  /** The ordered account lifecycle's effects, recorded by the billing consumer. */
+  AccountOpened: 'account.opened',
+  AccountVerified: 'account.verified',
+  AccountCharged: 'account.charged',
+  /** A Stripe event the payments consumer recorded. */
+  PaymentRecorded: 'payment.recorded',
+  /** A GitHub delivery the repository consumer recorded. */
+  RepositoryEventRecorded: 'repository_event.recorded',
 } as const;
 export type Effect = (typeof Effects)[keyof typeof Effects];
 
@@ -30,7 +38,19 @@ export type EffectEntry = {
   readonly eventId: string;
   readonly effect: Effect;
   readonly skipped?: SkippedEffect;
-} & ({ readonly orderId: string; readonly userId?: never } | { readonly userId: string; readonly orderId?: never });
+  /**
+   * The effect's place in its account's history (1, 2, …) in the ordered account lifecycle: the
+   * order in which billing applied the account's events, which must be their publish order.
+   */
+  readonly sequence?: number;
+} & (
+  /** An account lifecycle effect, tied to the account. */
+  | { readonly accountId: string; readonly orderId?: never; readonly userId?: never; readonly providerEventId?: never }
+  | { readonly orderId: string; readonly userId?: never; readonly providerEventId?: never; readonly accountId?: never }
+  | { readonly userId: string; readonly orderId?: never; readonly providerEventId?: never; readonly accountId?: never }
+  /** A webhook event's effect, tied to the provider's event or delivery id. */
+  | { readonly providerEventId: string; readonly orderId?: never; readonly userId?: never; readonly accountId?: never }
+);
 
 export interface EffectLedger {
   /** Performs (records) one effect, or records why it was skipped; repeating the same consumer + event + effect performs nothing new. */

@@ -347,18 +347,35 @@ describe('startApiGateway', () => {
     expect(host.events).toEqual([]);
   });
 
-  it('sends a binary body base64-encoded and decodes a base64 result', async () => {
+  it('sends a body whose type is in binaryMediaTypes base64-encoded and decodes a base64 result', async () => {
     // Prepare
     const host = fakeHost((event) => ({ ok: true, result: { statusCode: 200, headers: { 'Content-Type': 'image/png' }, body: event.body, isBase64Encoded: true } }));
-    const base = await start(host);
+    const base = await start(host, api({ binaryMediaTypes: ['image~1*', 'application/octet-stream'] }));
     const bytes = Buffer.from([0, 1, 2, 250, 255]);
 
     // Act
     const response = await fetch(`${base}/users/u-1/erasure`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: bytes });
+    await fetch(`${base}/users/u-1/erasure`, { method: 'POST', headers: { 'content-type': 'application/octet-stream; x=1' }, body: bytes });
 
     // Assess
     expect(host.events[0]).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
+    expect(host.events[1]).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
     expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+  });
+
+  it('sends a body whose type is not in binaryMediaTypes as UTF-8 text, whatever the type, as API Gateway does', async () => {
+    // Prepare
+    const host = fakeHost();
+    const base = await start(host, api({ binaryMediaTypes: ['image/png'] }));
+    const form = 'payload=%7B%22zen%22%3A1%7D&x=%C3%A9';
+
+    // Act
+    await fetch(`${base}/users/u-1/erasure`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    await fetch(`${base}/users/u-1/erasure`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'caf\u00e9' });
+
+    // Assess: byte-exact for UTF-8 text; before the fix, the second was base64 though no entry listed it.
+    expect(host.events[0]).toMatchObject({ body: form, isBase64Encoded: false });
+    expect(host.events[1]).toMatchObject({ body: 'caf\u00e9', isBase64Encoded: false });
   });
 
   it.each([

@@ -178,8 +178,8 @@ describe('startServices', () => {
     const reset = (await fetch(`${services.endpoint}/_queueflow/stats/reset`, { method: 'POST' }).then((response) => response.json())) as RequestStats;
 
     // Assess
-    expect(over.requests).toEqual({ sns: { CreateTopic: 1, Publish: 2 }, sqs: { CreateQueue: 1 }, dynamodb: {}, sts: {} });
-    expect(reset.requests).toEqual({ sns: {}, sqs: {}, dynamodb: {}, sts: {} });
+    expect(over.requests).toEqual({ sns: { CreateTopic: 1, Publish: 2 }, sqs: { CreateQueue: 1 }, dynamodb: {}, sts: {}, secretsmanager: {} });
+    expect(reset.requests).toEqual({ sns: {}, sqs: {}, dynamodb: {}, sts: {}, secretsmanager: {} });
   });
 
   describe('DynamoDB outages', () => {
