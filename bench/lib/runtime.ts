@@ -148,7 +148,7 @@ async function launch(options: RuntimeOptions, dataDir: string, ownsDataDir: boo
   const stateFile = join(dataDir, 'local.json');
   rmSync(stateFile, { force: true });
   const quiet = options.quiet ?? !(options.verbose || options.onLine);
-  const args = [join(PROJECT_DIR, 'bin/queueflow.mjs'), 'local', '--port', '0', '--aws-port', '0', '--data-dir', dataDir, '--state-file', stateFile];
+  const args = [join(PROJECT_DIR, 'bin/queueflow.mjs'), 'local', '--port', '0', '--aws-port', '0', '--console-port', '0', '--data-dir', dataDir, '--state-file', stateFile];
   if (options.assemblyDir !== undefined) args.push('--assembly', options.assemblyDir);
   if (!options.synth) args.push('--no-synth');
   if (!options.watch) args.push('--no-watch');

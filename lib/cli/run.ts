@@ -15,6 +15,7 @@ import type { Target } from './target.ts';
 
 export const USAGE = `Usage: queueflow local [options]         run the CDK app's stacks locally (queueflow local --help)
        queueflow dlq <command> [options]
+       queueflow trace <event-id> --local     one event's journey through the local runtime (queueflow trace --help)
 
 dlq commands:
   list                      queue depth, in-flight, dead letters and oldest dead letter per consumer

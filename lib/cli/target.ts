@@ -38,6 +38,8 @@ const LocalState = z.object({
   region: z.string().min(1),
   credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }),
   outputs: z.record(z.string(), z.string()),
+  /** Absent in state files of runtimes before the console. */
+  consoleUrl: z.url().optional(),
 });
 type LocalState = z.infer<typeof LocalState>;
 
@@ -94,7 +96,7 @@ export const resolveLocalTarget = async (stateFile: string): Promise<Target> => 
   };
 };
 
-const readLocalState = async (path: string): Promise<LocalState> => {
+export const readLocalState = async (path: string): Promise<LocalState> => {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -24,6 +24,7 @@ import type { InvokeOptions, InvokeResult } from './lambda-host.ts';
 import type { LocalRestApi, LocalRoute } from './model.ts';
 import { requestModelSelector, type RequestModelSelector } from './request-model-selector.ts';
 import { hostRefusal } from './request-guard.ts';
+import type { TraceObserver } from './trace-events.ts';
 
 /** What the gateway needs from the Lambda host. */
 export interface GatewayHost {
@@ -41,6 +42,8 @@ export interface ApiGatewayOptions {
   readonly integrationTimeoutMs?: number;
   /** @default '000000000000' */
   readonly accountId?: string;
+  /** Told of every answered request (trace-events.ts), for the trace store. */
+  readonly observe?: TraceObserver;
 }
 
 export interface LocalApiGateway {
@@ -54,7 +57,6 @@ export interface LocalApiGateway {
 /** API Gateway's payload limit for REST APIs. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const RESULT_KEYS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded']);
-const TEXT_MEDIA_TYPE = /^(text\/.*|application\/(.*\+)?(json|xml)|application\/(x-www-form-urlencoded|javascript|graphql))$/;
 
 type Segment = { readonly kind: 'literal'; readonly value: string } | { readonly kind: 'param' | 'greedy'; readonly name: string };
 
@@ -195,6 +197,20 @@ function requestTime(date: Date): string {
   return `${day}/${month}/${year}:${time} +0000`;
 }
 
+/**
+ * Whether API Gateway hands a request body to a Lambda proxy integration base64-encoded: only when
+ * its Content-Type matches an entry of the RestApi's `binaryMediaTypes` (`*` a wildcard for the
+ * type or the subtype, as in `image/*`); any other body goes as a UTF-8 string, whatever its type
+ * (docs/aws-behaviour.md, "Binary media types"). CloudFormation values may spell `/` as `~1`.
+ */
+export function isBinaryMediaType(mediaType: string, binaryMediaTypes: readonly string[]): boolean {
+  const [type, subtype] = mediaType.toLowerCase().split('/');
+  return binaryMediaTypes.some((entry) => {
+    const [wantedType, wantedSubtype] = entry.replaceAll('~1', '/').split(';')[0]!.trim().toLowerCase().split('/');
+    return (wantedType === '*' || wantedType === type) && (wantedSubtype === '*' || wantedSubtype === subtype);
+  });
+}
+
 function mediaType(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]!.trim().toLowerCase() || undefined;
 }
@@ -293,6 +309,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const matched = staged ?? matchResource(resources, parts);
     const path = staged ? url.pathname.slice(api.stageName.length + 1) || '/' : url.pathname;
     const request: Request = { req, requestId: randomUUID(), startedAt, path, headers, multiValueHeaders, query: url.searchParams };
+    traced.set(res, { requestId: request.requestId });
     // Local extension: a page that rebinds its own DNS name to 127.0.0.1 must not reach the API.
     const foreignHost = hostRefusal(req.headers);
     if (foreignHost) {
@@ -376,7 +393,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
     const hasQuery = Object.keys(queryStringParameters).length > 0;
     const hasParams = Object.keys(request.pathParameters ?? {}).length > 0;
-    const binary = body.length > 0 && contentType !== undefined && !TEXT_MEDIA_TYPE.test(contentType);
+    const binary = body.length > 0 && contentType !== undefined && isBinaryMediaType(contentType, api.binaryMediaTypes ?? []);
     const context = contextOf(request, route);
     const resourcePath = route.resourcePath;
     return {
@@ -438,6 +455,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       .invoke(route.functionLogicalId, event, { source: 'api' })
       .catch((error: Error): InvokeResult => ({ ok: false, errorType: error.name, errorMessage: error.message, timedOut: false, requestId: '', durationMs: 0 }));
     const outcome = await Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
+    if (outcome !== 'timeout' && outcome.requestId !== '') traced.set(res, { requestId: request.requestId, lambdaRequestId: outcome.requestId });
     if (outcome === 'timeout') {
       log(`${request.requestId} ${route.method} ${route.resourcePath}: integration timed out after ${integrationTimeoutMs} ms`);
       sendGatewayError(request, res, 'INTEGRATION_TIMEOUT', 'Endpoint request timed out', { route });
@@ -457,12 +475,20 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     send(res, mapped.statusCode, { ...mapped.headers, 'x-amzn-RequestId': request.requestId }, mapped.body);
   }
 
+  // What the trace store is told of each answered request (the Lambda request id ties it to what the function published).
+  const traced = new WeakMap<ServerResponse, { requestId: string; lambdaRequestId?: string }>();
   let inFlight = 0;
   let drained: (() => void) | undefined;
   const server = createServer((req, res) => {
     inFlight += 1;
+    const receivedAt = Date.now();
     res.once('close', () => {
       inFlight -= 1;
+      const ids = traced.get(res);
+      if (options.observe && ids) {
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        options.observe({ kind: 'request', at: receivedAt, ...ids, method: req.method ?? 'GET', path, status: res.statusCode, latencyMs: Date.now() - receivedAt });
+      }
       if (inFlight === 0) drained?.();
     });
     handle(req, res).catch((error: unknown) => {

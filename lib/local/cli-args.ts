@@ -16,6 +16,8 @@ SNS, SQS and DynamoDB, without Docker or an AWS account. Synthesizes with the ap
 Options:
   --port <n>          REST API port on 127.0.0.1 (default 3000; 0 picks a free port)
   --aws-port <n>      AWS endpoint port for SQS, SNS, DynamoDB (default 4566; 0 picks a free port)
+  --console-port <n>  console port: queues, dead letters, event traces (default 4567, or a free one
+                      when 4567 is in use; 0 picks a free port)
   --data-dir <dir>    where queues, messages and tables persist (default .queueflow/data)
   --state-file <file> where the API URL, endpoint and outputs are written (default .queueflow/local.json)
   --assembly <dir>    the cloud assembly (default cdk.out)
@@ -49,6 +51,7 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       options: {
         port: { type: 'string' },
         'aws-port': { type: 'string' },
+        'console-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'state-file': { type: 'string' },
         assembly: { type: 'string' },
@@ -76,6 +79,7 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   return {
     ...(values.port === undefined ? {} : { port: parsePort(values.port, '--port') }),
     ...(values['aws-port'] === undefined ? {} : { awsPort: parsePort(values['aws-port'], '--aws-port') }),
+    ...(values['console-port'] === undefined ? {} : { consolePort: parsePort(values['console-port'], '--console-port') }),
     ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     ...(values['state-file'] === undefined ? {} : { stateFile: values['state-file'] }),
     ...(values.assembly === undefined ? {} : { assembly: values.assembly }),

@@ -92,10 +92,10 @@ const MAX_VALUE_LENGTH = 160;
 /** Width of `HH:MM:SS.mmm ` — function lines are indented by it, under the label column. */
 const INDENT = ' '.repeat(13);
 
-type ParsedLine = { readonly level?: string; readonly message?: string; readonly fields: Record<string, unknown> };
+export type ParsedLine = { readonly level?: string; readonly message?: string; readonly fields: Record<string, unknown> };
 
 /** A JSON object line (Powertools Logger), or undefined for any other text. */
-function parseJsonLine(text: string): ParsedLine | undefined {
+export function parseJsonLine(text: string): ParsedLine | undefined {
   if (!text.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(text);
@@ -159,13 +159,19 @@ export function clockTime(date: Date): string {
  * notification wrapping one (a subscription without raw message delivery).
  */
 export function envelopeOf(body: string): { eventType?: string; eventId?: string } {
-  let value = parseJsonLine(body)?.fields;
-  if (value?.Type === 'Notification' && typeof value.Message === 'string') value = parseJsonLine(value.Message)?.fields;
+  const value = envelopeFieldsOf(body);
   if (!value) return {};
   return {
     ...(typeof value.type === 'string' ? { eventType: value.type } : {}),
     ...(typeof value.id === 'string' ? { eventId: value.id } : {}),
   };
+}
+
+/** The fields of a record body's envelope (unwrapping an SNS notification), or undefined when it is not JSON. */
+export function envelopeFieldsOf(body: string): Record<string, unknown> | undefined {
+  const value = parseJsonLine(body)?.fields;
+  if (value?.Type === 'Notification' && typeof value.Message === 'string') return parseJsonLine(value.Message)?.fields;
+  return value;
 }
 
 /**

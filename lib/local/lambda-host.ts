@@ -10,7 +10,8 @@
  * which is also the only way to bust Node's ESM import cache.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { FaultInjector, InjectedFaults, type FaultConfig, type InjectedFault } from './faults.ts';
@@ -95,6 +96,12 @@ function failure(errorType: string, errorMessage: string, timedOut = false): Set
 }
 
 // A sibling of this file with its extension: .ts when run from source, .js once compiled.
+/** Whether the function's handler module has a source map beside it (`index.mjs.map`). */
+function hasSourceMap(fn: LocalFunction): boolean {
+  const modulePath = fn.handler.slice(0, fn.handler.lastIndexOf('.'));
+  return ['.mjs', '.js', '.cjs'].some((extension) => existsSync(join(fn.assetDir, `${modulePath}${extension}.map`)));
+}
+
 const workerUrl = new URL(`./lambda-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 /** One execution environment: a worker that has imported one version of one function. */
@@ -466,7 +473,9 @@ export class LambdaHost {
       invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.name}`,
       logGroupName,
       logStreamName,
-      sourceMaps: /--enable-source-maps/.test(fn.environment.NODE_OPTIONS ?? ''),
+      // Readable stack traces while developing: the bundle's map when it has one, whether or not the
+      // deployed function enables it (queueflow's do not, for their first error's sake).
+      sourceMaps: /--enable-source-maps/.test(fn.environment.NODE_OPTIONS ?? '') || hasSourceMap(fn),
     };
     // Lambda's reserved variables win over the template's, as in AWS.
     const env: Record<string, string> = {

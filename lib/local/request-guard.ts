@@ -50,19 +50,34 @@ export function hostRefusal(headers: IncomingHttpHeaders): string | undefined {
  * if (refusal) return response.writeHead(403).end(refusal);
  */
 export function endpointRefusal(headers: IncomingHttpHeaders): string | undefined {
-  const host = hostRefusal(headers);
-  if (host) return host;
+  const refusal = hostRefusal(headers) ?? crossSiteRefusal(headers, 'the AWS endpoint serves AWS CLIs and SDKs, not web pages');
+  if (refusal) return refusal;
   const origin = headers.origin;
-  const site = headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') {
-    return `Refused a request a browser sent from another site (Sec-Fetch-Site: ${site}): the AWS endpoint serves AWS CLIs and SDKs, not web pages.`;
-  }
-  if (origin !== undefined && origin.toLowerCase() !== `http://${headers.host!.toLowerCase()}`) {
-    return `Refused a cross-origin request from ${origin}: the AWS endpoint serves AWS CLIs and SDKs, not web pages.`;
-  }
   const contentType = headers['content-type']?.split(';')[0]!.trim().toLowerCase();
   if (origin !== undefined && contentType !== undefined && SIMPLE_CONTENT_TYPES.has(contentType)) {
     return `Refused a ${contentType} request from a web page (Origin: ${origin}): a page can send it without a CORS preflight, an AWS CLI or SDK sends no Origin.`;
+  }
+  return undefined;
+}
+
+/**
+ * Why the local console (console-server.ts) refuses a request with these headers: a foreign Host,
+ * or a request a browser sent for another site's page. Its own pages are same-origin. Its actions
+ * also need the console token (`consoleToken` in the state file), which a foreign page cannot read.
+ */
+export function consoleRefusal(headers: IncomingHttpHeaders): string | undefined {
+  return hostRefusal(headers) ?? crossSiteRefusal(headers, 'the local console serves only its own pages');
+}
+
+/** A request a browser marks as sent from another site, or with another page's Origin. */
+function crossSiteRefusal(headers: IncomingHttpHeaders, serves: string): string | undefined {
+  const origin = headers.origin;
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') {
+    return `Refused a request a browser sent from another site (Sec-Fetch-Site: ${site}): ${serves}.`;
+  }
+  if (origin !== undefined && origin.toLowerCase() !== `http://${headers.host!.toLowerCase()}`) {
+    return `Refused a cross-origin request from ${origin}: ${serves}.`;
   }
   return undefined;
 }

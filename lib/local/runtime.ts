@@ -1,6 +1,6 @@
 import { watchRoots } from './watch-roots.ts';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -20,12 +20,19 @@ import { startHotReload } from './hot-reload.ts';
 import { synthesize } from './synth.ts';
 import { persistedApiKeys, removeStateFile, writeStateFile, type LocalState } from './state-file.ts';
 import { readCloudAssembly } from './template-reader.ts';
+import { localWebhookSources, seedSecrets } from './secrets.ts';
+import { DEFAULT_CONSOLE_PORT, startConsoleServer } from './console-server.ts';
+import { TraceRecorder } from './trace-recorder.ts';
+import { TRACE_STORE_FILE, TraceStore } from './trace-store.ts';
+import type { Target } from '../cli/target.ts';
 
 export interface LocalRuntimeOptions {
   /** API gateway port on 127.0.0.1; 0 picks a free one. @default 3000 */
   readonly port?: number;
   /** AWS endpoint port on 127.0.0.1; 0 picks a free one. @default 4566 */
   readonly awsPort?: number;
+  /** The console's port on 127.0.0.1 (console-server.ts); 0 picks a free one. @default DEFAULT_CONSOLE_PORT (4567) */
+  readonly consolePort?: number;
   /** @default '<projectDir>/.queueflow/data' */
   readonly dataDir?: string;
   /** @default '<projectDir>/.queueflow/local.json' */
@@ -124,6 +131,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const apiKeyValue = persistedApiKeys(dataDir);
     const read = () => readCloudAssembly({ assemblyDir, stackNames, endpoint: services.endpoint, apiUrl, apiKeyValue });
     let model = read();
+    // Secrets Manager values for GetSecretValue, kept in the data folder (secrets.ts).
+    const secretValues = seedSecrets(dataDir, model.secrets ?? []);
     if (model.skipped.length > 0) {
       const kinds = new Set(model.skipped.map((s) => (s.detail ? `${s.type} (${s.detail})` : s.type)));
       info(`not emulated (no local meaning): ${model.skipped.length} resources (${[...kinds].join(', ')})`);
@@ -136,12 +145,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     info(`provisioned: ${report.created.length} created, ${report.updated.length} updated, ${model.queues.length} queues, ${model.topics.length} topics, ${model.tables.length} tables`);
 
     const output = functionOutput(options, print, () => model);
+    // Event traces (console, `queueflow trace`): fed with what the host and the gateway see.
+    const traces = new TraceStore({ path: join(dataDir, TRACE_STORE_FILE) });
+    cleanups.push(async () => traces.close());
+    const recorder = new TraceRecorder({ observe: traces.record, stackNames: () => model.stackNames });
+    cleanups.push(async () => recorder.flush());
     const host = new LambdaHost({
       functions: model.functions,
       endpoint: services.endpoint,
       region: model.region,
       credentials: localCredentials(),
       ...output.hostOptions,
+      log: (...line) => {
+        output.hostOptions.log(...line);
+        recorder.line(...line);
+      },
+      onInvocation: (invocation) => {
+        output.hostOptions.onInvocation?.(invocation);
+        recorder.invocation(invocation);
+      },
       ...(options.faults ? { faults: options.faults } : {}),
     });
     cleanups.push(async () => output.flush());
@@ -160,11 +182,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     cleanups.push(() => poller.stop());
 
     if (model.api) {
-      const gateway = await startApiGateway({ api: model.api, host, port: apiPort, log: (line) => printError(output.prefix('api', line)) }).catch((error: NodeJS.ErrnoException) => {
+      const gateway = await startApiGateway({ api: model.api, host, port: apiPort, log: (line) => printError(output.prefix('api', line)), observe: traces.record }).catch((error: NodeJS.ErrnoException) => {
         throw error.code === 'EADDRINUSE' ? new PortInUseError(apiPort, '--port', { cause: error }) : error;
       });
       cleanups.push(() => gateway.close());
     }
+
+    // The runtime as the CLI's dlq commands see it; the outputs of the model running now (a hot reload may change them).
+    const target: Target = {
+      kind: 'local',
+      description: `local runtime at ${services.endpoint}`,
+      sqs: clients.sqs,
+      dynamodb: clients.dynamodb,
+      get outputs() {
+        return model.outputs;
+      },
+    };
+    const startConsole = (port: number) =>
+      startConsoleServer({ port, store: traces, model: () => model, target, sqs: clients.sqs, lambdaStats: () => host.stats(), observe: traces.record });
+    // The default port is a convenience: when another runtime holds it, this one's console takes a free port
+    // (the state file and the banner say which). A port asked for with --console-port must be free.
+    const consoleServer = await startConsole(options.consolePort ?? DEFAULT_CONSOLE_PORT).catch((error: unknown) => {
+      if (options.consolePort !== undefined || !(error instanceof PortInUseError)) throw error;
+      info(`console: port ${DEFAULT_CONSOLE_PORT} is in use, the console takes a free port`);
+      return startConsole(0);
+    });
+    cleanups.push(() => consoleServer.close());
 
     // Ready means warm: the first request after the ready line must not wait for a cold start.
     await host.ready();
@@ -180,6 +223,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...(model.api?.apiKeys[0] ? { apiKey: model.api.apiKeys[0].value } : {}),
       outputs: model.outputs,
       dataDir,
+      webhookSources: localWebhookSources(model.secrets ?? [], secretValues, apiUrl),
+      consoleUrl: consoleServer.url,
+      consoleToken: consoleServer.token,
     };
     writeStateFile(stateFile, state);
     cleanups.push(async () => removeStateFile(stateFile, process.pid));
@@ -248,6 +294,7 @@ export function banner(model: LocalModel, state: LocalState, stateFile: string):
     `  API        ${state.apiUrl}`,
     `  AWS        ${state.endpoint}  (region ${state.region}, any credentials, e.g. test/test)`,
     ...(state.apiKey ? [`  API key    ${state.apiKey}`] : []),
+    ...(state.consoleUrl ? [`  console    ${state.consoleUrl}  (queues, dead letters, event traces)`] : []),
     `  data       ${state.dataDir}`,
     `  state      ${stateFile}`,
     '',

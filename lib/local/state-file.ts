@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LocalRuntimeError } from './errors.ts';
+import type { LocalWebhookSource } from './secrets.ts';
 
 /** `.queueflow/local.json`: everything a tool or test needs to reach the running stack. */
 export interface LocalState {
@@ -22,6 +23,12 @@ export interface LocalState {
   /** Stack outputs resolved to local values; with several stacks also as `Stack.Key` (see LocalModel.outputs). */
   readonly outputs: Readonly<Record<string, string>>;
   readonly dataDir: string;
+  /** Each webhook source's local URL and signing secret, to sign test deliveries with (secrets.ts). */
+  readonly webhookSources?: readonly LocalWebhookSource[];
+  /** The local console's URL (console-server.ts), with a trailing slash. */
+  readonly consoleUrl?: string;
+  /** What the console's actions (redrive, purge) need in the `x-queueflow-console-token` header. */
+  readonly consoleToken?: string;
 }
 
 /**

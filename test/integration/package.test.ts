@@ -178,11 +178,20 @@ describe('the packed package in CDK apps of their own', () => {
         const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: DlqUrl, WaitTimeSeconds: 1 }));
         return Messages?.find((message) => message.Body?.includes('poison-1'));
       });
+      // The console's page and script are plain files: the build must have copied them into dist/.
+      const consolePage = await fetch(app.state.consoleUrl!);
+      const consoleScript = await fetch(`${app.state.consoleUrl}app.js`);
+      const traces = await fetch(`${app.state.consoleUrl}api/traces?q=good-1`).then((response) => response.json() as Promise<{ traces: unknown[] }>);
 
       // Assess
       expect(app.state.stackNames).toEqual(['PlainData', 'PlainApp']);
       expect(stored.customer?.S).toBe('ada');
       expect(JSON.parse(deadLetter.Body!)).toMatchObject({ orderId: 'poison-1', poison: true });
+      expect(consolePage.status).toBe(200);
+      expect(await consolePage.text()).toContain('queueflow local console');
+      expect(consoleScript.status).toBe(200);
+      // A message that is not a queueflow envelope is traced too, and found by a value in its body.
+      expect(traces.traces).toHaveLength(1);
     } finally {
       expect(await app.stop()).toBe(0);
     }
