@@ -16,8 +16,10 @@ export {
   type ErasedSubjectContext,
 } from './shared/consumer.ts';
 export { createProducerHandler, type Accepted } from './shared/producer.ts';
-export { Envelope, peekEnvelopeIdentity, type EnvelopeIdentity } from './shared/envelope.ts';
+export { readWebhookEventData, type WebhookEventData } from './shared/webhooks/event-data.ts';
+export { peekEnvelopeIdentity, type Envelope, type EnvelopeIdentity } from './shared/envelope.ts';
+export { InvalidEventDataError, MissingEventValidatorError, parseEventData } from './shared/event-data.ts';
 export { PermanentError, isPermanentFailure } from './shared/errors.ts';
-export { ConfigurationError, parseEnv } from './shared/env.ts';
+export { ConfigurationError, EnvReader, parseEnv } from './shared/env.ts';
 export { describeIssues } from './shared/issues.ts';
 export { dynamoDbClient } from './adapters/dynamodb-client.ts';

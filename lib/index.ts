@@ -27,9 +27,14 @@ export {
 } from './constructs/queue-consumer.ts';
 export { ALARM_EMAIL_CONTEXT_KEY, WorkflowMonitoring, type ConsumerAlarms, type WorkflowMonitoringProps } from './constructs/workflow-monitoring.ts';
 export { createQueueflowTable, type QueueflowTableProps } from './constructs/queueflow-table.ts';
+export { SdkCredentials } from './constructs/queueflow-function.ts';
+export { EnvelopeSchema } from '../lambdas/shared/envelope-schema.ts';
 export { addReadableOutput } from './constructs/readable-output.ts';
 export { recordLocalBundling, type LocalBundlingSource } from './constructs/record-local-bundling.ts';
 export { grantOwnItems, type ItemAction } from './constructs/grants.ts';
 export { OutputKeys, consumerOutputKeys, consumerQueuesInOutputs, type ConsumerOutputKeys, type ConsumerQueues, type OutputKey } from './constructs/output-keys.ts';
 export { QueueflowConfigError } from './constructs/errors.ts';
+export { MAX_FIFO_BATCH_SIZE, PermanentFailureModes, type PermanentFailureMode } from './constructs/ordering.ts';
+export { WebhookReceiver, webhookOutputKeys, type WebhookReceiverProps, type WebhookSource, type WebhookSourceDefinition } from './constructs/webhook-receiver.ts';
+export type { EventTypeLocation, FieldLocation, HmacVerification, NamedScheme, Verification } from '../lambdas/shared/webhooks/sources.ts';
 export { ApiThrottleContextKeys, DEFAULT_API_KEY_THROTTLE, DEFAULT_STAGE_THROTTLE, type ApiThrottles } from './constructs/api-throttles.ts';

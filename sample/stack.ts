@@ -2,7 +2,15 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { EventTypes, OrderPlacedBody, UserErasureRequestedBody } from './events.ts';
+import {
+  ACCOUNT_KEY,
+  AccountChargedBody,
+  AccountOpenedBody,
+  AccountVerifiedBody,
+  EventTypes,
+  OrderPlacedBody,
+  UserErasureRequestedBody,
+} from './events.ts';
 import { QueueWorkflow, addReadableOutput, createQueueflowTable } from 'queueflow';
 import { SampleOutputKeys } from './output-keys.ts';
 
@@ -16,6 +24,8 @@ const handlerEntry = (file: string): string => fileURLToPath(new URL(`./lambdas/
 export class QueueflowSampleStack extends Stack {
   public readonly workflow: QueueWorkflow;
   public readonly ledgerTable: Table;
+  /** Billing's account state (the ordered account lifecycle). */
+  public readonly accountTable: Table;
 
   public constructor(scope: Construct, id = 'QueueflowSample', props: StackProps = {}) {
     super(scope, id, { stackName: 'QueueflowSample', description: 'queueflow sample: orders and erasure requests', ...props });
@@ -40,11 +50,31 @@ export class QueueflowSampleStack extends Stack {
           subject: '/userId',
           erasesSubject: true,
         },
+        // The account lifecycle, ordered by account (a FIFO topic and FIFO queues): billing gets
+        // each account's events in the order they were published, other accounts' in parallel.
+        { name: EventTypes.AccountOpened, route: { method: 'POST', path: '/accounts' }, schema: AccountOpenedBody, orderedBy: ACCOUNT_KEY },
+        {
+          name: EventTypes.AccountVerified,
+          route: { method: 'POST', path: '/accounts/{accountId}/verification' },
+          schema: AccountVerifiedBody,
+          orderedBy: ACCOUNT_KEY,
+        },
+        {
+          name: EventTypes.AccountCharged,
+          route: { method: 'POST', path: '/accounts/{accountId}/charges' },
+          schema: AccountChargedBody,
+          orderedBy: ACCOUNT_KEY,
+        },
       ],
     });
 
     this.ledgerTable = createQueueflowTable(this, 'LedgerTable', { partitionKey: 'pk', removalPolicy: RemovalPolicy.DESTROY });
     addReadableOutput(this, SampleOutputKeys.LedgerTableName, this.ledgerTable.tableName, 'One item per effect the sample consumers perform');
+
+    // Provider webhooks into the same topic (docs/webhooks.md): verified on the raw body, published
+    // once per delivery as `stripe.<type>` / `github.<event>`, taken by consumers like any event type.
+    this.workflow.addWebhookSource({ name: 'stripe', path: '/webhooks/stripe', verify: 'stripe' });
+    this.workflow.addWebhookSource({ name: 'github', path: '/webhooks/github', verify: 'github' });
 
     const allEvents = [EventTypes.OrderPlaced, EventTypes.UserErasureRequested];
     const consumers = [
@@ -52,6 +82,9 @@ export class QueueflowSampleStack extends Stack {
       { name: 'sms', eventTypes: allEvents },
       // Stock reservations hold no personal data, so inventory has nothing to erase.
       { name: 'inventory', eventTypes: [EventTypes.OrderPlaced] },
+      // Each records the provider's event in the ledger with the provider's own id.
+      { name: 'payments', eventTypes: ['stripe.payment_intent.succeeded', 'stripe.charge.refunded'] },
+      { name: 'repository', eventTypes: ['github.push', 'github.ping'] },
     ];
     for (const { name, eventTypes } of consumers) {
       const consumer = this.workflow.addConsumer({
@@ -63,5 +96,17 @@ export class QueueflowSampleStack extends Stack {
       // One idempotent upsert per effect (UpdateItem) on the consumer's own items; consumers never read the ledger.
       consumer.grantOwnItems(this.ledgerTable, ['UpdateItem']);
     }
+
+    // Billing takes the ordered account lifecycle, and keeps each account's state to refuse a
+    // charge before the verification (an ordered consumer: FIFO queue and DLQ).
+    this.accountTable = createQueueflowTable(this, 'AccountTable', { partitionKey: 'pk', removalPolicy: RemovalPolicy.DESTROY });
+    const billing = this.workflow.addConsumer({
+      name: 'billing',
+      eventTypes: [EventTypes.AccountOpened, EventTypes.AccountVerified, EventTypes.AccountCharged],
+      entry: handlerEntry('billing-consumer.ts'),
+      environment: { LEDGER_TABLE_NAME: this.ledgerTable.tableName, ACCOUNTS_TABLE_NAME: this.accountTable.tableName },
+    });
+    billing.grantOwnItems(this.ledgerTable, ['UpdateItem']);
+    billing.grantOwnItems(this.accountTable, ['GetItem', 'PutItem']);
   }
 }

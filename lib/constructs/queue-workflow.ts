@@ -20,14 +20,16 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { FifoThroughputScope, Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { z } from 'zod';
+import type { EventCatalogEntry } from '../../lambdas/shared/catalog.ts';
 import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent-request.ts';
 import { TableAttributes } from '../../lambdas/shared/tables.ts';
 import { resolveApiThrottles, type ApiThrottles } from './api-throttles.ts';
 import { QueueflowConfigError } from './errors.ts';
 import { grantOwnItems } from './grants.ts';
+import { eventDataSchema } from './event-validators.ts';
 import { assertEventTypeName, pascalCase } from './naming.ts';
 import { OutputKeys, consumerOutputKeys } from './output-keys.ts';
 import { DEFAULT_IDEMPOTENCY_TTL, QueueConsumer, type ConsumerDefinition, type QueueConsumerOptions } from './queue-consumer.ts';
@@ -36,6 +38,7 @@ import { createQueueflowTable } from './queueflow-table.ts';
 import { addReadableOutput } from './readable-output.ts';
 import { findUnsafePatterns } from './unsafe-patterns.ts';
 import { WorkflowMonitoring, type ConsumerAlarms } from './workflow-monitoring.ts';
+import { DEFAULT_WEBHOOK_TIMEOUT, WebhookReceiver, type WebhookSource, type WebhookSourceDefinition } from './webhook-receiver.ts';
 
 /** The HTTP route that publishes an event type. */
 export interface RouteDefinition {
@@ -71,17 +74,21 @@ export interface EventTypeDefinition {
    * @default false
    */
   readonly erasesSubject?: boolean;
+  /**
+   * Deliver the events of this type in order per key: a JSON pointer into the event data (the
+   * body merged with the path parameters), e.g. `/accountId`, naming a required string or integer.
+   * Ordered event types go through the workflow's SNS FIFO topic (`orderedTopic`) with
+   * `MessageGroupId` = the key's value and `MessageDeduplicationId` = the event id, to FIFO
+   * queues: each consumer gets the events of one key in the order SNS accepted them, across all
+   * the ordered types it takes. A consumer takes only ordered or only unordered event types.
+   * See docs/architecture.md, "Ordered processing", for what is and is not guaranteed.
+   * @default - the workflow's `orderedBy`, else unordered
+   */
+  readonly orderedBy?: string;
 }
 
-/** What the producer learns at build time (see docs/architecture.md). */
-export interface EventCatalogEntry {
-  readonly eventType: string;
-  readonly method: string;
-  readonly resourcePath: string;
-  readonly schema: Record<string, unknown>;
-  /** JSON pointer of the data subject in the event data. */
-  readonly subject?: string;
-}
+/** What the producer learns at build time (see docs/architecture.md): the producer's own type. */
+export type { EventCatalogEntry } from '../../lambdas/shared/catalog.ts';
 
 export interface QueueWorkflowProps {
   /**
@@ -95,6 +102,12 @@ export interface QueueWorkflowProps {
    * @default 'queueflow'
    */
   readonly eventSource?: string;
+  /**
+   * Order every event type of the workflow by this key (see `EventTypeDefinition.orderedBy`); an
+   * event type's own `orderedBy` wins.
+   * @default - only event types that set `orderedBy` are ordered
+   */
+  readonly orderedBy?: string;
   /**
    * Prefix of every function's `POWERTOOLS_SERVICE_NAME`.
    * @default 'queueflow'
@@ -270,6 +283,8 @@ export class QueueWorkflow extends Construct {
   private readonly consumersByName = new Map<string, QueueConsumer>();
   private builtProducer?: NodejsFunction;
   private tombstones?: Table;
+  private webhookReceiver?: WebhookReceiver;
+  private fifoTopic?: Topic;
 
   public constructor(scope: Construct, id: string, props: QueueWorkflowProps = {}) {
     super(scope, id);
@@ -349,6 +364,14 @@ export class QueueWorkflow extends Construct {
     return this.builtProducer;
   }
 
+  /**
+   * The SNS FIFO topic of the ordered event types (output `OrderedTopicArn`); created with the
+   * first event type that is `orderedBy` a key. Encrypted with the event topic's key.
+   */
+  public get orderedTopic(): Topic | undefined {
+    return this.fifoTopic;
+  }
+
   /** Erasure tombstones (output `TombstoneTableName`); created with the first event type that `erasesSubject`. */
   public get tombstoneTable(): Table | undefined {
     return this.tombstones;
@@ -383,6 +406,8 @@ export class QueueWorkflow extends Construct {
     }
     const schema = toDraft4(definition);
     assertSubject(definition, schema);
+    const orderedBy = definition.orderedBy ?? this.props.orderedBy;
+    if (orderedBy !== undefined) assertDataPointer(definition, schema, orderedBy, 'orderedBy');
     this.eventTypeDefinitions.push(definition);
     this.catalogEntries.push({
       eventType: definition.name,
@@ -390,7 +415,20 @@ export class QueueWorkflow extends Construct {
       resourcePath: path,
       schema,
       ...(definition.subject === undefined ? {} : { subject: definition.subject }),
+      ...(orderedBy === undefined ? {} : { orderedBy }),
     });
+    if (orderedBy !== undefined && this.fifoTopic === undefined) {
+      // Throughput per message group, not per topic: many keys publish in parallel, each in order
+      // (docs/aws-behaviour.md, "FIFO topics and queues"). The event id is the deduplication id, so
+      // content-based deduplication stays off.
+      this.fifoTopic = new Topic(this, 'OrderedTopic', {
+        fifo: true,
+        fifoThroughputScope: FifoThroughputScope.MESSAGE_GROUP,
+        masterKey: this.topicKey,
+        enforceSSL: true,
+      });
+      addReadableOutput(this, OutputKeys.OrderedTopicArn, this.fifoTopic.topicArn, 'FIFO topic of the ordered event types');
+    }
     if (definition.erasesSubject === true && this.tombstones === undefined) {
       this.tombstones = createQueueflowTable(this, 'TombstoneTable', {
         partitionKey: TableAttributes.recordKey,
@@ -412,25 +450,38 @@ export class QueueWorkflow extends Construct {
       throw new QueueflowConfigError(`Consumer '${definition.name}' is declared twice.`);
     }
     const known = new Set(this.catalogEntries.map((entry) => entry.eventType));
-    const unknown = definition.eventTypes.filter((name) => !known.has(name));
+    const unknown = definition.eventTypes.filter((name) => !known.has(name) && !this.isWebhookEventType(name));
     if (unknown.length > 0) {
       throw new QueueflowConfigError(
         `Consumer '${definition.name}' takes unknown event type(s) ${unknown.map((name) => `'${name}'`).join(', ')}; ` +
           `declare them with addEventType first (known: ${[...known].join(', ') || 'none'}).`,
       );
     }
+    const orderedTypes = new Set(this.catalogEntries.filter((entry) => entry.orderedBy !== undefined).map((entry) => entry.eventType));
+    const ordered = definition.eventTypes.filter((name) => orderedTypes.has(name));
+    const unordered = definition.eventTypes.filter((name) => !orderedTypes.has(name));
+    if (ordered.length > 0 && unordered.length > 0) {
+      throw new QueueflowConfigError(
+        `Consumer '${definition.name}' takes ordered event types (${ordered.join(', ')}) and unordered ones (${unordered.join(', ')}); ` +
+          'an ordered consumer has a FIFO queue on the FIFO topic, which carries only the ordered types. Split it into two consumers.',
+      );
+    }
     const consumer = new QueueConsumer(this, `Consumer${pascalCase(definition.name)}`, {
-      ...withoutUndefined(this.props.consumerDefaults ?? {}),
+      // A default permanentFailure is for the ordered consumers; set on an unordered one it is an error.
+      ...withoutUndefined({ ...this.props.consumerDefaults, ...(ordered.length > 0 ? {} : { permanentFailure: undefined }) }),
       logRetention: this.props.logRetention,
       ...withoutUndefined(definition),
       name: definition.name,
       eventTypes: definition.eventTypes,
       entry: definition.entry,
-      topic: this.topic,
+      topic: ordered.length > 0 ? this.fifoTopic! : this.topic,
       idempotencyTable: this.idempotencyTable,
       failureTable: this.failureTable,
       tombstoneTable: this.tombstoneTable,
       erasureEventTypes: this.erasureEventTypes,
+      eventDataSchemas: this.catalogEntries
+        .filter((entry) => definition.eventTypes.includes(entry.eventType))
+        .map((entry) => ({ eventType: entry.eventType, data: eventDataSchema(entry.schema, entry.resourcePath) })),
       idempotencyTtl: this.props.idempotencyTtl,
       serviceName: this.props.serviceName,
       removalPolicy: this.removalPolicy,
@@ -443,6 +494,48 @@ export class QueueWorkflow extends Construct {
     addReadableOutput(this, keys.dlqUrl, consumer.deadLetterQueue.queueUrl, `Dead-letter queue of consumer '${definition.name}'`);
     addReadableOutput(this, keys.functionName, consumer.function.functionName, `Function of consumer '${definition.name}'`);
     return consumer;
+  }
+
+  /**
+   * Declares a webhook source: a keyless `POST` route whose deliveries the webhook receiver
+   * verifies on the raw body, deduplicates by delivery id and publishes to the event topic as
+   * `<name>.<provider event type>` (e.g. `stripe.payment_intent.succeeded`), which consumers take
+   * like any event type. See docs/webhooks.md.
+   *
+   * @example
+   * workflow.addWebhookSource({ name: 'stripe', path: '/webhooks/stripe', verify: 'stripe' });
+   * workflow.addConsumer({ name: 'payments', eventTypes: ['stripe.payment_intent.succeeded'], entry: 'lambdas/payments.ts' });
+   */
+  public addWebhookSource(definition: WebhookSourceDefinition): WebhookSource {
+    for (const entry of this.catalogEntries) {
+      if (entry.method === 'POST' && entry.resourcePath === definition.path) {
+        throw new QueueflowConfigError(`Webhook source '${definition.name}' and event type '${entry.eventType}' share the route POST ${definition.path}.`);
+      }
+    }
+    this.webhookReceiver ??= new WebhookReceiver(this, 'Webhooks', {
+      api: this.api,
+      topic: this.topic,
+      idempotencyTable: this.idempotencyTable,
+      eventSource: this.props.eventSource ?? 'queueflow',
+      serviceName: this.props.serviceName ?? 'queueflow',
+      timeout: DEFAULT_WEBHOOK_TIMEOUT,
+      logRetention: this.props.logRetention,
+      removalPolicy: this.removalPolicy,
+    });
+    return this.webhookReceiver.addSource(definition);
+  }
+
+  /** The webhook receiver (its function and sources); created with the first `addWebhookSource`. */
+  public get webhooks(): WebhookReceiver | undefined {
+    return this.webhookReceiver;
+  }
+
+  /** `stripe.payment_intent.succeeded` when `stripe` is a declared webhook source. */
+  private isWebhookEventType(name: string): boolean {
+    const source = name.slice(0, name.indexOf('.'));
+    if (this.webhookReceiver?.sources.has(source) !== true) return false;
+    assertEventTypeName(name);
+    return true;
   }
 
   /** The alarms watching a consumer. */
@@ -543,8 +636,11 @@ export class QueueWorkflow extends Construct {
       logRetention: this.props.logRetention,
       removalPolicy: this.removalPolicy,
       define: { QUEUEFLOW_EVENT_CATALOG: JSON.stringify(catalog) },
+      // The body validators, generated from the same documents as the API Gateway models below.
+      eventTypes: this.catalogEntries.map((entry) => ({ eventType: entry.eventType, body: entry.schema })),
       environment: {
         TOPIC_ARN: this.topic.topicArn,
+        ...(this.fifoTopic === undefined ? {} : { ORDERED_TOPIC_ARN: this.fifoTopic.topicArn }),
         IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
         IDEMPOTENCY_TTL_SECONDS: String((this.props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()),
         EVENT_SOURCE: this.props.eventSource ?? 'queueflow',
@@ -553,6 +649,7 @@ export class QueueWorkflow extends Construct {
     });
     // Publish only; with a customer-managed key this also grants GenerateDataKey*/Decrypt on that key.
     this.topic.grantPublish(producer);
+    this.fifoTopic?.grantPublish(producer);
     // The grant lands on the role's default policy; the role is a sibling of the function.
     Validations.of(producer.role ?? producer).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -635,10 +732,19 @@ function assertSubject(definition: EventTypeDefinition, schema: Record<string, u
     }
     return;
   }
-  if (!SUBJECT_POINTER.test(definition.subject)) {
-    throw new QueueflowConfigError(`${where}: subject '${definition.subject}' must be a JSON pointer of property names, e.g. '/customer/id'.`);
+  assertDataPointer(definition, schema, definition.subject, 'subject');
+}
+
+/**
+ * A pointer into the event data (`subject`, `orderedBy`) must name a string or integer property
+ * the event data always has: a path parameter, or a required property of the body schema at every level.
+ */
+function assertDataPointer(definition: EventTypeDefinition, schema: Record<string, unknown>, pointer: string, label: string): void {
+  const where = `Event type '${definition.name}'`;
+  if (!SUBJECT_POINTER.test(pointer)) {
+    throw new QueueflowConfigError(`${where}: ${label} '${pointer}' must be a JSON pointer of property names, e.g. '/customer/id'.`);
   }
-  const [first, ...rest] = definition.subject.split('/').slice(1) as [string, ...string[]];
+  const [first, ...rest] = pointer.split('/').slice(1) as [string, ...string[]];
   const pathParameters = [...definition.route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
   if (rest.length === 0 && pathParameters.includes(first)) return;
   let node: Record<string, unknown> | undefined = schema;
@@ -647,13 +753,11 @@ function assertSubject(definition: EventTypeDefinition, schema: Record<string, u
     const required = (node?.required as string[] | undefined) ?? [];
     node = properties?.[name];
     if (node === undefined || !required.includes(name)) {
-      throw new QueueflowConfigError(
-        `${where}: subject '${definition.subject}' must name a required property of the body schema or a path parameter.`,
-      );
+      throw new QueueflowConfigError(`${where}: ${label} '${pointer}' must name a required property of the body schema or a path parameter.`);
     }
   }
   if (node?.type !== 'string' && node?.type !== 'integer') {
-    throw new QueueflowConfigError(`${where}: subject '${definition.subject}' must be a string or an integer, not '${String(node?.type)}'.`);
+    throw new QueueflowConfigError(`${where}: ${label} '${pointer}' must be a string or an integer, not '${String(node?.type)}'.`);
   }
 }
 

@@ -26,20 +26,26 @@ describe('QueueflowSample stack', () => {
     const count = (type: string) => Object.keys(template.findResources(type)).length;
 
     // Assess
-    expect(count('AWS::SNS::Topic')).toBe(2);
+    // The event topic, the ordered (FIFO) topic of the account lifecycle, the alarm topic.
+    expect(count('AWS::SNS::Topic')).toBe(3);
     expect(count('AWS::KMS::Key')).toBe(2);
     // No alarm email without the queueflow:alarmEmail context value.
-    expect(count('AWS::SNS::Subscription')).toBe(3);
-    expect(count('AWS::SQS::Queue')).toBe(6);
-    expect(count('AWS::Lambda::Function')).toBe(4);
-    expect(count('AWS::Lambda::EventSourceMapping')).toBe(3);
-    // Idempotency, failures, erasure tombstones and the sample's ledger.
-    expect(count('AWS::DynamoDB::Table')).toBe(4);
-    expect(count('AWS::CloudWatch::Alarm')).toBe(6);
+    // Per consumer (the sample's and the webhook sources' consumers alike).
+    const consumers = workflow.consumers.size;
+    expect(count('AWS::SNS::Subscription')).toBe(consumers);
+    expect(count('AWS::SQS::Queue')).toBe(2 * consumers);
+    // The consumers, the producer and the webhook receiver.
+    expect(count('AWS::Lambda::Function')).toBe(consumers + 2);
+    expect(count('AWS::Lambda::EventSourceMapping')).toBe(consumers);
+    // Idempotency, failures, erasure tombstones, the sample's ledger and billing's accounts.
+    expect(count('AWS::DynamoDB::Table')).toBe(5);
+    expect(count('AWS::CloudWatch::Alarm')).toBe(2 * consumers);
     expect(count('AWS::CloudWatch::Dashboard')).toBe(1);
     expect(count('AWS::ApiGateway::RestApi')).toBe(1);
-    expect(count('AWS::ApiGateway::Method')).toBe(2);
-    expect(count('AWS::ApiGateway::Model')).toBe(2);
+    const webhookSources = workflow.webhooks?.sources.size ?? 0;
+    expect(count('AWS::ApiGateway::Method')).toBe(workflow.eventCatalog.length + webhookSources);
+    expect(count('AWS::ApiGateway::Model')).toBe(workflow.eventCatalog.length);
+    expect(count('AWS::SecretsManager::Secret')).toBe(webhookSources);
   });
 
   it.each(Object.entries(CONSUMERS))('subscribes %s to its event types with raw delivery', (name, eventTypes) => {
@@ -160,7 +166,6 @@ describe('QueueflowSample stack', () => {
       Timeout: 10,
       Environment: {
         Variables: {
-          NODE_OPTIONS: '--enable-source-maps',
           CONSUMER_NAME: name,
           QUEUE_URL: { Ref: logicalId(queue) },
           DLQ_URL: { Ref: logicalId(deadLetterQueue) },
@@ -186,7 +191,6 @@ describe('QueueflowSample stack', () => {
       Architectures: ['arm64'],
       Environment: {
         Variables: {
-          NODE_OPTIONS: '--enable-source-maps',
           TOPIC_ARN: { Ref: logicalId(workflow.topic) },
           IDEMPOTENCY_TABLE_NAME: { Ref: logicalId(workflow.idempotencyTable) },
           IDEMPOTENCY_TTL_SECONDS: '86400',
@@ -259,6 +263,8 @@ describe('QueueflowSample stack', () => {
         logs(producer),
         { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: logicalId(workflow.topic) } },
         { Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: getAtt(workflow.topicKey) },
+        // The account lifecycle's FIFO topic, encrypted with the same key.
+        { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: logicalId(workflow.orderedTopic!) } },
         {
           Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           Effect: 'Allow',
@@ -274,7 +280,7 @@ describe('QueueflowSample stack', () => {
     it('notifies the alarm topic when any alarm fires and when it recovers', () => {
       const alarmTopic = { Ref: logicalId(workflow.alarmTopic) };
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(6);
+      expect(alarms).toHaveLength(2 * workflow.consumers.size);
       for (const alarm of alarms) expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([[alarmTopic], [alarmTopic]]);
       template.hasOutput('AlarmTopicArn', { Value: alarmTopic });
     });
@@ -325,12 +331,18 @@ describe('QueueflowSample stack', () => {
         'ApiUrl',
         'ApiKeyId',
         'TopicArn',
+        'OrderedTopicArn',
         'AlarmTopicArn',
         'IdempotencyTableName',
         'FailureTableName',
         'LedgerTableName',
         'TombstoneTableName',
         ...['Email', 'Sms', 'Inventory'].flatMap((pascal) => [`${pascal}QueueUrl`, `${pascal}DlqUrl`, `${pascal}FunctionName`]),
+        // The webhook sources and their consumers (test/cdk/webhooks.test.ts).
+        ...['Stripe', 'Github'].flatMap((pascal) => [`${pascal}WebhookUrl`, `${pascal}WebhookSecretArn`]),
+        ...['Payments', 'Repository'].flatMap((pascal) => [`${pascal}QueueUrl`, `${pascal}DlqUrl`, `${pascal}FunctionName`]),
+        // The ordered account lifecycle's consumer (test/cdk/ordering.test.ts).
+        ...['Billing'].flatMap((pascal) => [`${pascal}QueueUrl`, `${pascal}DlqUrl`, `${pascal}FunctionName`]),
       ].sort(),
     );
     template.hasOutput('EmailDlqUrl', { Value: { Ref: logicalId(consumer('email').deadLetterQueue) } });
