@@ -15,7 +15,7 @@ import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { FaultInjector, InjectedFaults, type FaultConfig, type InjectedFault } from './faults.ts';
-import type { InvokeMessage, WorkerInit, WorkerReply } from './lambda-protocol.ts';
+import type { InvokeMessage, OutputChunk, WorkerInit, WorkerReply } from './lambda-protocol.ts';
 import type { LocalFunction } from './model.ts';
 
 /** Where a log line came from: the function's stdout or stderr, or the host (REPORT and error lines). */
@@ -118,6 +118,8 @@ class ExecutionEnvironment {
   readonly #timeoutMs: number;
   #nextId = 0;
   #pending?: { id: number; settle: (outcome: Settled) => void };
+  readonly #log: (line: string, stream: LogStream, requestId?: string) => void;
+  readonly #partial: Record<OutputChunk['stream'], string> = { stdout: '', stderr: '' };
 
   constructor(fn: LocalFunction, generation: number, env: Record<string, string>, init: WorkerInit, initTimeoutMs: number, log: (line: string, stream: LogStream, requestId?: string) => void) {
     this.generation = generation;
@@ -132,15 +134,22 @@ class ExecutionEnvironment {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: fn.memorySizeMb },
     });
+    // The worker sends what the function writes as 'output' messages (lambda-worker.ts); its stdio
+    // streams carry only what bypasses process.stdout and process.stderr.
     for (const [name, stream] of [['stdout', this.#worker.stdout], ['stderr', this.#worker.stderr]] as const) {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log(line, name, this.requestId));
     }
+    this.#log = log;
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new InitError('Runtime.InitTimeout', `Init phase exceeded ${initTimeoutMs} ms`));
         this.kill();
       }, initTimeoutMs);
       const onMessage = (reply: WorkerReply): void => {
+        if (reply.type === 'output') {
+          this.#output(reply.chunks);
+          return;
+        }
         if (reply.type === 'ready') {
           this.initDurationMs = performance.now() - startedAt;
           resolve();
@@ -208,8 +217,27 @@ class ExecutionEnvironment {
     return this.#worker.terminate();
   }
 
+  /** Logs each complete line; a line not yet ended waits for the rest, or for the invocation's end. */
+  #output(chunks: readonly OutputChunk[]): void {
+    for (const { stream, text } of chunks) {
+      const lines = (this.#partial[stream] + text).split(/\r?\n/);
+      this.#partial[stream] = lines.pop()!;
+      for (const line of lines) this.#log(line, stream, this.requestId);
+    }
+  }
+
+  /** An unfinished last line belongs to the invocation that wrote it: logged before its REPORT line. */
+  #endPartialLines(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.#partial[stream] === '') continue;
+      this.#log(this.#partial[stream], stream, this.requestId);
+      this.#partial[stream] = '';
+    }
+  }
+
   #settle(id: number, outcome: Settled): void {
     if (this.#pending?.id !== id) return;
+    this.#endPartialLines();
     const { settle } = this.#pending;
     this.#pending = undefined;
     this.requestId = undefined;

@@ -20,8 +20,15 @@ export interface InvokeMessage {
   readonly deadline: number;
 }
 
+/** Text a function wrote to its stdout or stderr, in the order written (possibly ending mid-line). */
+export interface OutputChunk {
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
 export type WorkerReply =
   | { readonly type: 'ready' }
+  | { readonly type: 'output'; readonly chunks: readonly OutputChunk[] }
   | { readonly type: 'init-error'; readonly errorType: string; readonly errorMessage: string; readonly stack?: string }
   | { readonly type: 'result'; readonly id: number; readonly payload: string }
   | { readonly type: 'error'; readonly id: number; readonly errorType: string; readonly errorMessage: string; readonly stack?: string };

@@ -9,9 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StringDecoder } from 'node:string_decoder';
 import { Script } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { InvokeMessage, WorkerInit, WorkerReply } from './lambda-protocol.ts';
+import type { InvokeMessage, OutputChunk, WorkerInit, WorkerReply } from './lambda-protocol.ts';
 
 type Handler = (event: unknown, context: object) => unknown;
 
@@ -19,8 +20,45 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 function post(reply: WorkerReply): void {
+  flushOutput();
   port.postMessage(reply);
 }
+
+/*
+ * What the function writes to stdout and stderr (console, Powertools' logger) reaches the host on
+ * this port, batched per turn of the event loop and always ahead of the reply that follows it, so
+ * an invocation's lines arrive before its result. Worker stdio would cost the host's thread a
+ * message per chunk and another per chunk for flow control (ReadableWorkerStdio asking for more),
+ * which was the largest share of its postMessage time under load (docs/performance.md).
+ */
+const output: OutputChunk[] = [];
+let flushScheduled = false;
+
+function flushOutput(): void {
+  flushScheduled = false;
+  if (output.length > 0) port.postMessage({ type: 'output', chunks: output.splice(0) } satisfies WorkerReply);
+}
+
+function captureWrites(stream: NodeJS.WriteStream, name: OutputChunk['stream']): void {
+  // Bytes may end inside a character; the decoder keeps them for the next write.
+  const decoder = new StringDecoder('utf8');
+  stream.write = ((chunk: string | Uint8Array, encodingOrCallback?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void) => {
+    const encoding = typeof encodingOrCallback === 'string' ? encodingOrCallback : undefined;
+    const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+    const text = typeof chunk === 'string' && (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8') ? chunk : decoder.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+    const last = output.at(-1);
+    if (last?.stream === name) output[output.length - 1] = { stream: name, text: last.text + text };
+    else output.push({ stream: name, text });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushOutput);
+    }
+    if (done) process.nextTick(done);
+    return true;
+  }) as typeof stream.write;
+}
+captureWrites(process.stdout, 'stdout');
+captureWrites(process.stderr, 'stderr');
 
 function describe(error: unknown): { errorType: string; errorMessage: string; stack?: string } {
   if (error instanceof Error) return { errorType: error.name, errorMessage: error.message, stack: error.stack };

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { LambdaHost, UnknownFunctionError, type InvokeResult, type LambdaHostOptions } from '../../../lib/local/lambda-host.ts';
+import { LambdaHost, UnknownFunctionError, type InvokeResult, type LambdaHostOptions, type LogStream } from '../../../lib/local/lambda-host.ts';
 import type { LocalFunction } from '../../../lib/local/model.ts';
 
 let root: string;
@@ -239,6 +239,37 @@ describe('LambdaHost', () => {
     expect(ended).toHaveLength(1);
     expect(ended[0]).toMatchObject({ fn: { logicalId: 'Attributed' }, source: 'api', event: { httpMethod: 'GET' }, result });
     expect(ended[0]!.startedAt.getTime()).toBeGreaterThanOrEqual(before);
+  });
+
+  it("delivers an invocation's lines before its result, in the order written, bytes split mid-character included", async () => {
+    // Prepare: stdout and stderr interleaved, a line written in parts, a character split across two writes.
+    const dir = await bundle('ordered-output', `
+      export const handler = async () => {
+        console.log('first');
+        process.stderr.write('second, ');
+        process.stderr.write('same line\\n');
+        const bytes = Buffer.from('third é\\n');
+        process.stdout.write(bytes.subarray(0, 7));
+        process.stdout.write(bytes.subarray(7));
+        process.stdout.write('unfinished');
+        return 'done';
+      };`);
+    const seen: [string, LogStream][] = [];
+    const lambda = start([fn('Ordered', dir)], { log: (_name, line, stream) => seen.push([line, stream]) });
+
+    // Act
+    const result = await lambda.invoke('Ordered', {});
+    const atResult = seen.filter(([, stream]) => stream !== 'host');
+
+    // Assess: everything is there when the invocation resolves, no waiting; the unended line before REPORT.
+    expect(result).toMatchObject({ ok: true, result: 'done' });
+    expect(atResult).toEqual([
+      ['first', 'stdout'],
+      ['second, same line', 'stderr'],
+      ['third é', 'stdout'],
+      ['unfinished', 'stdout'],
+    ]);
+    expect(seen.findIndex(([line]) => line.startsWith('REPORT'))).toBeGreaterThan(seen.findIndex(([line]) => line === 'unfinished'));
   });
 
   it('grows a pool of environments for concurrent invocations, up to the cap', async () => {
