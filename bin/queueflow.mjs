@@ -4,8 +4,9 @@
 //   needs node:sqlite), so it is refused here, in one line, before anything else loads. The
 //   minimum is package.json's `engines.node`, the one place it is written.
 // - Installed from the package: runs the compiled CLI in dist/ (no TypeScript at run time).
-// - In a clone of the repository (bin/cli.ts is there; it is not in the package): registers tsx's
-//   loader in this process and runs the TypeScript source, so a stale dist/ is never what runs.
+// - In a clone of the repository (bin/cli.ts is there; it is not in the package): runs the
+//   TypeScript source, so a stale dist/ is never what runs (types stripped by Node, or by tsx's
+//   loader, registered in this process, on a Node without type stripping).
 //   One process either way, so signals and exit codes need no forwarding.
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -19,8 +20,13 @@ if (major < needMajor || (major === needMajor && minor < needMinor)) {
 
 const source = new URL('./cli.ts', import.meta.url);
 if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
+  // Node strips the types itself where it can (22.18 and later; the code is erasable TypeScript,
+  // `erasableSyntaxOnly` in tsconfig.json), which starts faster than tsx's loader; older Node
+  // versions load tsx's.
+  if (!process.features.typescript) {
+    const { register } = await import('tsx/esm/api');
+    register();
+  }
   await import(source.href);
 } else {
   await import(new URL('../dist/bin/cli.js', import.meta.url).href);

@@ -61,16 +61,17 @@ export interface ProblemOptions extends ErrorOptions {
  * ```
  */
 export class ProblemError extends Error {
+  readonly status: number;
+  readonly slug: ProblemSlug;
+  readonly detail: string;
   readonly errors?: readonly FieldError[];
 
-  constructor(
-    readonly status: number,
-    readonly slug: ProblemSlug,
-    readonly detail: string,
-    options: ProblemOptions = {},
-  ) {
+  constructor(status: number, slug: ProblemSlug, detail: string, options: ProblemOptions = {}) {
     super(`${status} ${slug}: ${detail}`, { cause: options.cause });
     this.name = 'ProblemError';
+    this.status = status;
+    this.slug = slug;
+    this.detail = detail;
     this.errors = options.errors;
   }
 }

@@ -26,30 +26,32 @@ export class CliError extends Error {
 
 /** The consumer named on the command line is not in the stack's outputs. */
 export class UnknownConsumerError extends UsageError {
-  constructor(
-    readonly consumer: string,
-    readonly known: readonly string[],
-    options?: ErrorOptions,
-  ) {
+  readonly consumer: string;
+  readonly known: readonly string[];
+
+  constructor(consumer: string, known: readonly string[], options?: ErrorOptions) {
     super(
       `unknown consumer "${consumer}"; known consumers: ${known.length > 0 ? known.join(', ') : '(none in the stack outputs)'}`,
       options,
     );
     this.name = 'UnknownConsumerError';
+    this.consumer = consumer;
+    this.known = known;
   }
 }
 
 export class StackNotFoundError extends CliError {
-  constructor(
-    readonly stackName: string,
-    readonly region: string | undefined,
-    options?: ErrorOptions,
-  ) {
+  readonly stackName: string;
+  readonly region: string | undefined;
+
+  constructor(stackName: string, region: string | undefined, options?: ErrorOptions) {
     super(
       `stack "${stackName}" was not found${region === undefined ? '' : ` in ${region}`}; pass --stack <name> and --region <region> of a deployed queueflow stack, or --local for the local runtime`,
       options,
     );
     this.name = 'StackNotFoundError';
+    this.stackName = stackName;
+    this.region = region;
   }
 }
 

@@ -686,7 +686,11 @@ export class QueueWorkflow extends Construct {
 
 /** Builds the producer at synth, after the app has declared every event type. */
 class BuildProducer implements IAspect {
-  public constructor(private readonly workflow: QueueWorkflow) {}
+  private readonly workflow: QueueWorkflow;
+
+  public constructor(workflow: QueueWorkflow) {
+    this.workflow = workflow;
+  }
 
   public visit(node: IConstruct): void {
     if (node === this.workflow && this.workflow.eventCatalog.length > 0) void this.workflow.producer;

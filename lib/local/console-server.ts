@@ -84,16 +84,17 @@ export interface ConsoleServer {
 
 /** An API error, answered as application/problem+json. */
 class ProblemError extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    detail: string,
-    options?: ErrorOptions,
-    /** What a failed CLI command had written to stdout (a redrive's report). */
-    readonly stdout = '',
-  ) {
+  readonly status: number;
+  readonly title: string;
+  /** What a failed CLI command had written to stdout (a redrive's report). */
+  readonly stdout: string;
+
+  constructor(status: number, title: string, detail: string, options?: ErrorOptions, stdout = '') {
     super(detail, options);
     this.name = 'ProblemError';
+    this.status = status;
+    this.title = title;
+    this.stdout = stdout;
   }
 }
 

@@ -22,16 +22,17 @@ export class AssemblyNotFoundError extends LocalRuntimeError {}
 
 /** The requested stack is not in the cloud assembly. */
 export class StackNotFoundError extends LocalRuntimeError {
-  constructor(
-    readonly stackName: string,
-    readonly available: readonly string[],
-    options?: ErrorOptions,
-  ) {
+  readonly stackName: string;
+  readonly available: readonly string[];
+
+  constructor(stackName: string, available: readonly string[], options?: ErrorOptions) {
     super(
       `Stack "${stackName}" is not in the cloud assembly (stacks found: ${available.join(', ') || 'none'}). ` +
         'Pass --stack <name> or re-run without --no-synth.',
       options,
     );
+    this.stackName = stackName;
+    this.available = available;
   }
 }
 
@@ -72,12 +73,13 @@ function describeFeature({ logicalId, resourceType, property, reason }: Unsuppor
 
 /** An intrinsic function that cannot be resolved locally (unknown logical id, bad arguments, …). */
 export class IntrinsicResolutionError extends LocalRuntimeError {
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-    options?: ErrorOptions,
-  ) {
+  readonly path: string;
+  readonly reason: string;
+
+  constructor(path: string, reason: string, options?: ErrorOptions) {
     super(`Cannot resolve ${path || 'value'}: ${reason}`, options);
+    this.path = path;
+    this.reason = reason;
   }
 }
 
@@ -86,12 +88,13 @@ export class SynthError extends LocalRuntimeError {}
 
 /** A port the runtime must listen on is taken. */
 export class PortInUseError extends LocalRuntimeError {
-  constructor(
-    readonly port: number,
-    readonly flag: string,
-    options?: ErrorOptions,
-  ) {
+  readonly port: number;
+  readonly flag: string;
+
+  constructor(port: number, flag: string, options?: ErrorOptions) {
     super(`Port ${port} is already in use; choose another with ${flag} <port> (0 picks a free one).`, options);
+    this.port = port;
+    this.flag = flag;
   }
 }
 
@@ -100,11 +103,11 @@ export class ProvisioningError extends LocalRuntimeError {}
 
 /** The AWS endpoint's worker thread (services.ts) ended other than by closing it. */
 export class AwsEndpointStoppedError extends LocalRuntimeError {
-  constructor(
-    readonly exitCode: number,
-    options?: ErrorOptions,
-  ) {
+  readonly exitCode: number;
+
+  constructor(exitCode: number, options?: ErrorOptions) {
     const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
     super(`The AWS endpoint (SQS, SNS, DynamoDB) stopped unexpectedly, exit code ${exitCode}${cause}.`, options);
+    this.exitCode = exitCode;
   }
 }

@@ -170,13 +170,14 @@ const QUERY_ERRORS: Readonly<Record<string, readonly [code: string, status: numb
 
 /** A request the translator refuses before any call: a query-protocol error. */
 class QueryError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, message: string, status = 400) {
     super(message);
     this.name = 'QueryError';
+    this.code = code;
+    this.status = status;
   }
 }
 

@@ -102,10 +102,11 @@ class AssemblyReader {
   /** Export name → the output that exports it, for `Fn::ImportValue`. */
   readonly #exports = new Map<string, { stack: StackReader; outputKey: string }>();
 
-  constructor(
-    artifacts: readonly CloudFormationStackArtifact[],
-    readonly options: ReadCloudAssemblyOptions & { assemblyDir: string },
-  ) {
+  readonly options: ReadCloudAssemblyOptions & { assemblyDir: string };
+
+  constructor(artifacts: readonly CloudFormationStackArtifact[], options: ReadCloudAssemblyOptions & { assemblyDir: string }) {
+    // Set first: each StackReader reads it as it is built.
+    this.options = options;
     const qualify = artifacts.length > 1;
     this.stacks = artifacts.map((artifact) => new StackReader(artifact, this, qualify));
     for (const stack of this.stacks) {

@@ -39,9 +39,12 @@ const invalid = (reason: string): Verdict => ({ valid: false, reason });
 
 /** A header a scheme reads arrived more than once. */
 class RepeatedHeaderError extends Error {
-  constructor(readonly header: string) {
+  readonly header: string;
+
+  constructor(header: string) {
     super(`header ${header} is repeated`);
     this.name = 'RepeatedHeaderError';
+    this.header = header;
   }
 }
 

@@ -3,13 +3,14 @@ import { PermanentError } from 'queueflow/lambda';
 
 /** The consumer received an event type it does not handle (a subscription filter mismatch); retrying cannot help. */
 export class UnsupportedEventTypeError extends PermanentError {
-  constructor(
-    readonly consumer: string,
-    readonly eventType: string,
-    options?: ErrorOptions,
-  ) {
+  readonly consumer: string;
+  readonly eventType: string;
+
+  constructor(consumer: string, eventType: string, options?: ErrorOptions) {
     super(`Consumer ${consumer} does not handle event type ${eventType}`, options);
     this.name = 'UnsupportedEventTypeError';
+    this.consumer = consumer;
+    this.eventType = eventType;
   }
 }
 

@@ -18,13 +18,13 @@ export const INVENTORY_CATALOG: ReadonlySet<string> = new Set(['BOOK-1', 'BOOK-2
 
 /** An order line names a SKU outside {@link INVENTORY_CATALOG}; retrying cannot help, so it goes to the DLQ at once. */
 export class UnknownSkuError extends PermanentError {
-  constructor(
-    /** JSON pointers of the offending lines' `sku`, e.g. `/items/1/sku` (the SKUs stay out of logs). */
-    readonly fields: readonly string[],
-    options?: ErrorOptions,
-  ) {
+  /** JSON pointers of the offending lines' `sku`, e.g. `/items/1/sku` (the SKUs stay out of logs). */
+  readonly fields: readonly string[];
+
+  constructor(fields: readonly string[], options?: ErrorOptions) {
     super(`SKU not in the inventory catalog at ${fields.join(', ')}`, options);
     this.name = 'UnknownSkuError';
+    this.fields = fields;
   }
 }
 
