@@ -7,8 +7,10 @@ import { HELP, parseLocalArgs } from '../local/cli-args.ts';
 import { LocalRuntimeError } from '../local/errors.ts';
 import { USAGE_EXIT_CODE, UsageError } from '../shared/usage.ts';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime.ts';
+import type { AwsEndpointThread } from '../local/services.ts';
 
-export async function runLocal(argv: readonly string[]): Promise<void> {
+/** `endpointThread`: the AWS endpoint's thread, when the caller spawned it ahead (bin/cli.ts). */
+export async function runLocal(argv: readonly string[], endpointThread?: AwsEndpointThread): Promise<void> {
   let options;
   try {
     options = parseLocalArgs(argv);
@@ -43,7 +45,7 @@ export async function runLocal(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  runtime = await startLocalRuntime(options).catch((error: unknown) => {
+  runtime = await startLocalRuntime(endpointThread ? { ...options, endpointThread } : options).catch((error: unknown) => {
     // The runtime's own errors carry a message for the user; anything else is a bug, so show the stack.
     console.error(error instanceof LocalRuntimeError ? `error: ${error.message}` : error);
     process.exit(1);

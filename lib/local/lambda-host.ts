@@ -46,6 +46,12 @@ export interface LambdaHostOptions {
    * with everything else on the developer's cores, so the default is looser. @default 30_000
    */
   readonly initTimeoutMs?: number;
+  /**
+   * Functions whose first environments start at once; the others' start when these are warm, so
+   * that the ones a caller waits for (those behind API routes) get the cores first.
+   * @default every function at once
+   */
+  readonly warmFirst?: readonly string[];
 }
 
 /** What {@link LambdaHostOptions.onInvocation} receives. */
@@ -280,8 +286,14 @@ class FunctionPool {
 
   /** Starts one environment of the current code ahead of the first invocation (no cold start then). */
   warm(): void {
-    if (![...this.#all].some((env) => env.generation === this.generation)) this.#idle.push(this.#create());
+    if (!this.#closed && ![...this.#all].some((env) => env.generation === this.generation)) this.#idle.push(this.#create());
+    this.#markStarted();
   }
+
+  // Declared before `started`, whose initializer sets it (fields initialize in order).
+  #markStarted!: () => void;
+  /** Settles once this pool has had an environment to wait for: its warm-up or its first invocation's. */
+  readonly started: Promise<void> = new Promise((resolve) => (this.#markStarted = resolve));
 
   /** Settles when the environments started so far have finished init; never rejects. */
   async warmed(): Promise<void> {
@@ -330,6 +342,7 @@ class FunctionPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#markStarted();
     this.#idle = [];
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
     await Promise.all([...this.#all].map((env) => env.kill()));
@@ -356,6 +369,7 @@ class FunctionPool {
   #create(): ExecutionEnvironment {
     const env = this.#spawn(this);
     this.#all.add(env);
+    this.#markStarted();
     return env;
   }
 }
@@ -380,7 +394,10 @@ export class LambdaHost {
   constructor(options: LambdaHostOptions) {
     this.#options = options;
     if (options.faults) this.#faults = new FaultInjector(options.faults);
-    for (const fn of options.functions) this.#addPool(fn);
+    const first = new Set(options.warmFirst ?? options.functions.map((fn) => fn.logicalId));
+    const later = options.functions.filter((fn) => !first.has(fn.logicalId)).map((fn) => this.#addPool(fn, false));
+    for (const fn of options.functions) if (first.has(fn.logicalId)) this.#addPool(fn);
+    if (later.length > 0) void this.ready([...first]).then(() => later.forEach((pool) => pool.warm()));
   }
 
   /**
@@ -456,11 +473,13 @@ export class LambdaHost {
   }
 
   /**
-   * Resolves once every function's first environment has finished its init phase (successfully or
-   * not), so a caller that awaits it before announcing readiness serves its first request warm.
+   * Resolves once the first environment of each function (of those listed, or of all) has finished
+   * its init phase (successfully or not), so a caller that awaits it before announcing readiness
+   * serves its first request warm. A function whose warm-up waits for `warmFirst` is waited for too.
    */
-  async ready(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((pool) => pool.warmed()));
+  async ready(logicalIds?: readonly string[]): Promise<void> {
+    const pools = logicalIds === undefined ? [...this.#pools.values()] : logicalIds.flatMap((id) => this.#pools.get(id) ?? []);
+    await Promise.all(pools.map((pool) => pool.started.then(() => pool.warmed())));
   }
 
   /** Invocations and errors per function name, since start. */
@@ -479,11 +498,11 @@ export class LambdaHost {
     return stats;
   }
 
-  #addPool(fn: LocalFunction): FunctionPool {
+  #addPool(fn: LocalFunction, warm = true): FunctionPool {
     const pool = new FunctionPool(fn, this.#options.maxEnvironmentsPerFunction ?? 10, (p) => this.#spawn(p));
     this.#pools.set(fn.logicalId, pool);
     this.#statsOf(fn.name);
-    pool.warm();
+    if (warm) pool.warm();
     return pool;
   }
 

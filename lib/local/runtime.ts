@@ -14,7 +14,7 @@ import type { LocalModel } from './model.ts';
 import { PortInUseError } from './errors.ts';
 import { provision } from './provision.ts';
 import { listen } from './listen.ts';
-import { startServices } from './services.ts';
+import { startServices, type AwsEndpointThread } from './services.ts';
 import { assemblyFingerprint, isAssemblyUpToDate } from './fingerprint.ts';
 import { startHotReload } from './hot-reload.ts';
 import { synthesize } from './synth.ts';
@@ -71,6 +71,12 @@ export interface LocalRuntimeOptions {
    * resolved against it. @default process.cwd()
    */
   readonly projectDir?: string;
+  /**
+   * The AWS endpoint's thread, spawned ahead (`spawnAwsEndpointThread`) so that it loads its
+   * emulators while this thread loads the runtime; the runtime starts it on `awsPort` and the data
+   * folder, and owns it from then on. @default spawned here
+   */
+  readonly endpointThread?: AwsEndpointThread;
   /** Where lines go. @default console.log / console.error */
   readonly print?: (line: string) => void;
   readonly printError?: (line: string) => void;
@@ -106,26 +112,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const dataDir = resolve(projectDir, options.dataDir ?? '.queueflow/data');
   const stateFile = resolve(projectDir, options.stateFile ?? '.queueflow/local.json');
   const stackNames = options.stackNames ?? [];
-
-  if (options.synth !== false) {
-    const started = performance.now();
-    const fingerprint = assemblyFingerprint(projectDir, assemblyDir);
-    if (options.synth !== true && isAssemblyUpToDate(projectDir, assemblyDir, fingerprint)) {
-      info(`assembly up to date (fingerprint ${fingerprint.slice(0, 12)}), synth skipped (--synth forces one)`);
-    } else {
-      info(`synthesizing ${projectDir} into ${assemblyDir} …`);
-      await synthesize(projectDir, assemblyDir);
-      info(`synthesized in ${Math.round(performance.now() - started)} ms`);
-    }
-  }
+  // Started before the synth check: the endpoint's thread starts its emulators on the other core
+  // while this one fingerprints (or synthesizes) the app. Awaited, and closed on failure, below.
+  const servicesStarting = startServices({ port: options.awsPort ?? 4566, dataDir }, options.endpointThread);
+  servicesStarting.catch(() => undefined);
 
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step().catch((error: unknown) => printError(`shutdown: ${(error as Error).message}`));
   };
   try {
-    const services = await startServices({ port: options.awsPort ?? 4566, dataDir });
-    cleanups.push(() => services.close());
+    // Closed last, also when the synth fails while it starts; nothing to close if it failed to start.
+    cleanups.push(async () => (await servicesStarting.catch(() => undefined))?.close());
+    if (options.synth !== false) {
+      const started = performance.now();
+      const fingerprint = assemblyFingerprint(projectDir, assemblyDir);
+      if (options.synth !== true && isAssemblyUpToDate(projectDir, assemblyDir, fingerprint)) {
+        info(`assembly up to date (fingerprint ${fingerprint.slice(0, 12)}), synth skipped (--synth forces one)`);
+      } else {
+        info(`synthesizing ${projectDir} into ${assemblyDir} …`);
+        await synthesize(projectDir, assemblyDir);
+        info(`synthesized in ${Math.round(performance.now() - started)} ms`);
+      }
+    }
+
+    const services = await servicesStarting;
     const apiPort = options.port === 0 ? await freePort() : (options.port ?? 3000);
     const apiUrl = `http://127.0.0.1:${apiPort}/`;
     const apiKeyValue = persistedApiKeys(dataDir);
@@ -150,6 +161,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     cleanups.push(async () => traces.close());
     const recorder = new TraceRecorder({ observe: traces.record, stackNames: () => model.stackNames });
     cleanups.push(async () => recorder.flush());
+    // The functions behind API routes warm first, and the ready line waits for them alone (below).
+    const apiFunctions = [...new Set(model.api?.routes.map((route) => route.functionLogicalId) ?? [])];
+    const warmStarted = performance.now();
     const host = new LambdaHost({
       functions: model.functions,
       endpoint: services.endpoint,
@@ -165,6 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         recorder.invocation(invocation);
       },
       ...(options.faults ? { faults: options.faults } : {}),
+      ...(apiFunctions.length > 0 ? { warmFirst: apiFunctions } : {}),
     });
     cleanups.push(async () => output.flush());
     cleanups.push(() => host.stop());
@@ -209,8 +224,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     cleanups.push(() => consoleServer.close());
 
-    // Ready means warm: the first request after the ready line must not wait for a cold start.
-    await host.ready();
+    // Ready means the API is warm: the first request after the ready line does not wait for a cold
+    // start. The queue consumers go on warming after it; a batch that comes first waits for that
+    // environment's init, as a Lambda cold start would, and the line below says when all are warm.
+    await host.ready(model.api ? apiFunctions : undefined);
+    void host.ready().then(() => info(`functions warm: ${model.functions.length} in ${Math.round(performance.now() - warmStarted)} ms`));
     const state: LocalState = {
       pid: process.pid,
       stackName: model.stackName,

@@ -45,12 +45,47 @@ export const CONTROL_PREFIX = '/_queueflow/';
 const workerUrl = new URL(`./aws-endpoint-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 /**
- * Run from source, the worker needs tsx's loader: Node's type stripping refuses parameter
- * properties (errors.ts), and a loader registered in this thread (bin/queueflow.mjs, vitest) does
- * not reach a worker. Compiled, it needs nothing, and tsx (a dev dependency) may be absent.
+ * Run from source, the worker loads TypeScript: with Node's own type stripping where this Node has
+ * it (the code is erasable, `erasableSyntaxOnly`), else with tsx's loader, since a loader
+ * registered in this thread (bin/queueflow.mjs on an older Node) does not reach a worker.
+ * Compiled, it needs nothing, and tsx (a dev dependency) may be absent.
  */
 const workerExecArgv = (): string[] =>
-  workerUrl.pathname.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  workerUrl.pathname.endsWith('.ts') && !process.features.typescript ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+
+/**
+ * The AWS endpoint's thread before it is started: it is loading its modules (fauxqs, dynalite, the
+ * SDK), which takes about as long as the main thread's own. Spawned first, it loads them on the
+ * other core meanwhile (bin/cli.ts does so for `queueflow local`); {@link startServices} starts
+ * it. Until then it does not keep the process alive, so a `--help` or a usage error exits at once.
+ */
+export interface AwsEndpointThread {
+  readonly [threadBrand]: true;
+}
+declare const threadBrand: unique symbol;
+
+interface SpawnedThread extends AwsEndpointThread {
+  readonly worker: Worker;
+  readonly channel: ThreadChannel<AwsEndpointMethods, MainThreadMethods>;
+  readonly state: { taken: boolean; started: boolean; closing?: Promise<void>; failure?: Error; lambdaStats: () => LambdaStats };
+}
+
+/** Spawns the endpoint's worker thread, which starts loading its modules; see {@link AwsEndpointThread}. */
+export function spawnAwsEndpointThread(): AwsEndpointThread {
+  const worker = new Worker(workerUrl, { name: 'queueflow-aws-endpoint', execArgv: workerExecArgv() });
+  worker.unref();
+  const state: SpawnedThread['state'] = { taken: false, started: false, lambdaStats: () => ({}) };
+  const channel = new ThreadChannel<AwsEndpointMethods, MainThreadMethods>(worker, { lambdaStats: () => state.lambdaStats() });
+  worker.on('error', (error) => {
+    state.failure = error;
+  });
+  worker.on('exit', (code) => {
+    const stopped = new AwsEndpointStoppedError(code, state.failure === undefined ? undefined : { cause: state.failure });
+    channel.fail(stopped);
+    if (state.started && state.closing === undefined) throw stopped;
+  });
+  return { worker, channel, state } as SpawnedThread;
+}
 
 /**
  * Starts the AWS endpoint (fauxqs for SNS and SQS, dynalite for DynamoDB, the control routes
@@ -68,21 +103,12 @@ const workerExecArgv = (): string[] =>
  * const services = await startServices({ port: 4566, dataDir: '.queueflow/data' });
  * new SQSClient({ endpoint: services.endpoint, region: 'us-east-1', credentials });
  */
-export async function startServices(options: ServicesOptions): Promise<LocalServices> {
-  let lambdaStats: () => LambdaStats = options.lambdaStats ?? (() => ({}));
-  const worker = new Worker(workerUrl, { name: 'queueflow-aws-endpoint', execArgv: workerExecArgv() });
-  const channel = new ThreadChannel<AwsEndpointMethods, MainThreadMethods>(worker, { lambdaStats: () => lambdaStats() });
-  let started = false;
-  let closing: Promise<void> | undefined;
-  let failure: Error | undefined;
-  worker.on('error', (error) => {
-    failure = error;
-  });
-  worker.on('exit', (code) => {
-    const stopped = new AwsEndpointStoppedError(code, failure === undefined ? undefined : { cause: failure });
-    channel.fail(stopped);
-    if (started && closing === undefined) throw stopped;
-  });
+export async function startServices(options: ServicesOptions, thread: AwsEndpointThread = spawnAwsEndpointThread()): Promise<LocalServices> {
+  const { worker, channel, state } = thread as SpawnedThread;
+  if (state.taken) throw new Error('This AWS endpoint thread was already started');
+  state.taken = true;
+  if (options.lambdaStats) state.lambdaStats = options.lambdaStats;
+  worker.ref();
 
   let port: number;
   try {
@@ -90,9 +116,9 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
   } catch (error) {
     await worker.terminate();
     // A worker that could not even load its modules answers nothing: its own error says why.
-    throw error instanceof AwsEndpointStoppedError && failure !== undefined ? failure : error;
+    throw error instanceof AwsEndpointStoppedError && state.failure !== undefined ? state.failure : error;
   }
-  started = true;
+  state.started = true;
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -102,10 +128,10 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       await channel.call('resetStats');
     },
     setLambdaStats(source) {
-      lambdaStats = source;
+      state.lambdaStats = source;
     },
     close: () =>
-      (closing ??= (async () => {
+      (state.closing ??= (async () => {
         try {
           await channel.call('close');
         } finally {

@@ -272,6 +272,29 @@ describe('LambdaHost', () => {
     expect(seen.findIndex(([line]) => line.startsWith('REPORT'))).toBeGreaterThan(seen.findIndex(([line]) => line === 'unfinished'));
   });
 
+  it('warms the warmFirst functions first, and the others once those are warm; ready() waits for the ones asked', async () => {
+    // Prepare: each init says when it began and ended; Front's takes 300 ms.
+    const source = (name: string, ms: number) => `
+      console.log('${name} init begins ' + Date.now());
+      await new Promise((resolve) => setTimeout(resolve, ${ms}));
+      console.log('${name} init ends ' + Date.now());
+      export const handler = async () => '${name}';`;
+    const seen: string[] = [];
+    const functions = [fn('Back', await bundle('back', source('Back', 0))), fn('Front', await bundle('front', source('Front', 300)))];
+    const lambda = start(functions, { log: (_name, line) => seen.push(line), warmFirst: ['Front'] });
+    const at = (text: string) => Number(seen.find((line) => line.startsWith(text))?.split(' ').at(-1));
+
+    // Act
+    await lambda.ready(['Front']);
+    const backBeganBeforeFrontWasReady = seen.some((line) => line.startsWith('Back init begins'));
+    await lambda.ready();
+
+    // Assess
+    expect(backBeganBeforeFrontWasReady).toBe(false);
+    expect(at('Back init begins')).toBeGreaterThanOrEqual(at('Front init ends'));
+    expect(seen.some((line) => line.startsWith('Back init ends'))).toBe(true);
+  });
+
   it('grows a pool of environments for concurrent invocations, up to the cap', async () => {
     // Prepare
     const source = `
