@@ -15,6 +15,10 @@
  * keys of ApiThrottleContextKeys), so the higher rates measure the runtime, not the usage plan's
  * 50 requests/s. The load average is recorded around each phase, and a run whose phases started
  * on a busy machine is marked `comparable: false` (bench/lib/machine-load.ts).
+ *
+ * With `--baseline <ref>`, the ack latency (1) and saturation (3) phases also run on the runtime
+ * of that commit (bench/lib/baseline-runtime.ts), alternating with this one phase by phase; the
+ * runtime not being measured is paused (SIGSTOP), so the two never share the CPU.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,14 +33,17 @@ import { UsageError, numberOption, parseCommandLine } from '../lib/shared/usage.
 import { SampleOutputKeys } from '../sample/output-keys.ts';
 import { consumersTaking, readApiThrottles, readApp, routeFor, templateFunctions, type AppModel, type TemplateFunction, type TemplateThrottles } from './lib/assembly.ts';
 import { clientsFor, queueDepth, scanLedger, waitForEmptyQueues, type Clients } from './lib/aws.ts';
+import { SUGGESTED_BASELINE_REF, baselineOption, prepareBaselineRuntime, type BaselineRuntime } from './lib/baseline-runtime.ts';
 import { BASELINE_REF, measureBundles, type BundleMeasurement } from './lib/bundles.ts';
 import { ReportLineMeter, costPerEvent, type CostLine } from './lib/cost.ts';
+import { resolveCommit } from './lib/git-ref.ts';
 import { formatRange, parseLatencyRange } from './lib/latency.ts';
 import { runOpenLoop, type LoadResult } from './lib/load.ts';
 import { QUIET_LOAD_PER_CORE, SETTLE_TIMEOUT_MS, comparability, sampleLoad, withPhaseLoad, type PhaseLoad } from './lib/machine-load.ts';
-import { PROJECT_DIR, startRuntime, type RuntimeProcess } from './lib/runtime.ts';
+import { PROJECT_DIR, startRuntime, type RuntimeOptions, type RuntimeProcess } from './lib/runtime.ts';
 import { ORDER_EVENT_TYPE, SAMPLE_ORDER_EFFECTS, orderBody as sampleOrder } from './lib/sample-domain.ts';
 import { runScript } from './lib/script.ts';
+import { alternateRamps, sideBySideHeader, sideBySideRows } from './lib/side-by-side.ts';
 import { readStats, resetStats } from './lib/stats.ts';
 import { markdownTable, ms, summarize, type Summary } from './lib/summary.ts';
 import { PRICES } from './prices.ts';
@@ -53,6 +60,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --skip <part,…>         any of bundles, load, sync, saturation, cost
   --no-synth              use ./cdk.out as it is (its own API throttles) instead of synthesizing
                           a private copy with the throttles lifted
+  --baseline <ref>        also run the load and saturation parts on the runtime of that commit
+                          (e.g. ${SUGGESTED_BASELINE_REF}: the runtime before the emulators' worker thread, the
+                          first whose throttles the bench can lift), its own sample synthesized by
+                          its own code; the two alternate phase by phase, the other one paused,
+                          and the tables show them side by side (default: no baseline)
 
 Each phase waits up to ${SETTLE_TIMEOUT_MS / 1000} s for the 1-minute load average to fall to ${QUIET_LOAD_PER_CORE} per core
 (not with --quick); a run with a phase that started above it is marked not comparable.`;
@@ -85,6 +97,8 @@ interface Options {
   readonly skip: ReadonlySet<Part>;
   readonly synth: boolean;
   readonly quick: boolean;
+  /** The git ref of the runtime to measure beside this one, as given. */
+  readonly baseline?: string;
 }
 
 /** Positive numbers separated by commas. */
@@ -107,6 +121,7 @@ const parseOptions = (argv: readonly string[]): Options | 'help' => {
       'cost-events': { type: 'string' },
       skip: { type: 'string', default: '' },
       synth: { type: 'boolean', default: true },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -114,6 +129,7 @@ const parseOptions = (argv: readonly string[]): Options | 'help' => {
   const skip = new Set(values.skip.split(',').filter(Boolean));
   for (const part of skip) if (!PARTS.includes(part as Part)) throw new UsageError(`--skip: unknown part "${part}"`);
   const quick = values.quick;
+  const baseline = baselineOption(values.baseline, { skip, synth: values.synth });
   return {
     durationSeconds: one('duration', values.duration ?? (quick ? '5' : '20')),
     rates: numbers('rates', values.rates),
@@ -125,6 +141,7 @@ const parseOptions = (argv: readonly string[]): Options | 'help' => {
     skip: skip as Set<Part>,
     synth: values.synth,
     quick,
+    ...(baseline === undefined ? {} : { baseline }),
   };
 };
 
@@ -183,9 +200,56 @@ interface Runtime {
   app: AppUnderTest;
 }
 
-const startMeasuredRuntime = async (dataDir: string, assemblyDir: string, app: AppUnderTest, onLine?: (line: string) => void): Promise<Runtime> => {
-  const handle = await startRuntime({ dataDir, assemblyDir, ...(onLine ? { onLine } : {}) });
+const startMeasuredRuntime = async (
+  dataDir: string,
+  assemblyDir: string,
+  app: AppUnderTest,
+  onLine?: (line: string) => void,
+  launch: Pick<RuntimeOptions, 'projectDir' | 'bin' | 'omitFlags'> = {},
+): Promise<Runtime> => {
+  const handle = await startRuntime({ ...launch, dataDir, assemblyDir, ...(onLine ? { onLine } : {}) });
   return { handle, clients: clientsFor(handle.state), queues: consumerQueuesInOutputs(handle.state.outputs), app };
+};
+
+/** A runtime under measurement, this one or the baseline (`--baseline`). */
+interface Side {
+  readonly runtime: Runtime;
+  /** `this runtime` or `baseline <ref>`: the tables' column groups. */
+  readonly label: string;
+  /** Appended to phase names: empty for this runtime, so its phases keep their names. */
+  readonly suffix: string;
+  /** The prefix of its orders' ids. */
+  readonly runId: string;
+  /** Runs `measure` with this runtime the only one running: with a baseline, each is paused (SIGSTOP) outside its phases. */
+  readonly alone: <T>(measure: () => Promise<T>) => Promise<T>;
+}
+
+const THIS_RUNTIME = 'this runtime';
+
+/** A side; `paused` when there are two, so that each runs only during its own phases. */
+const side = (runtime: Runtime, label: string, runId: string, paused: boolean): Side => ({
+  runtime,
+  label,
+  suffix: label === THIS_RUNTIME ? '' : ` (${label})`,
+  runId,
+  alone: async (measure) => {
+    if (!paused) return measure();
+    log(`${label} running, the other paused`);
+    runtime.handle.resume();
+    try {
+      return await measure();
+    } finally {
+      runtime.handle.pause();
+    }
+  },
+});
+
+/** A burst makes the Lambda host start its execution environments (up to 10 per function), so their cold starts do not land in the first measured phase. */
+const warmUp = async (runtime: Runtime, runId: string): Promise<void> => {
+  log('warm-up: 2 s at 100 requests/s, then 10 s at 20 requests/s');
+  await orderLoad(runtime, `${runId}-warm`, 100, 2);
+  await orderLoad(runtime, `${runId}-warm2`, 20, 10);
+  await drain(runtime);
 };
 
 const stopRuntime = async (runtime: Runtime): Promise<void> => {
@@ -302,19 +366,16 @@ const slope = (points: readonly { x: number; y: number }[]): number => {
 };
 
 /**
- * Ramps the offered rate; a step is sustained when the API answered (≤ 0.1 % errors) and the
- * consumers kept up: the backlog's growth, fitted over the step after its first quarter, stays
- * under 2 % of the message rate (at least 1 message/s, for noise at low rates).
+ * Ramps the offered rate, on each side in turn at each step (bench/lib/side-by-side.ts), each
+ * side stopping after its first step not sustained. A step is sustained when the API answered
+ * (≤ 0.1 % errors) and the consumers kept up: the backlog's growth, fitted over the step after its
+ * first quarter, stays under 2 % of the message rate (at least 1 message/s, for noise at low rates).
  */
-const saturation = async (runtime: Runtime, runId: string, options: Options, loads: PhaseLoad[]): Promise<SaturationStep[]> => {
-  const steps: SaturationStep[] = [];
-  for (const rate of options.ramp) {
-    const step = await withPhaseLoad(`saturation ${rate}/s`, !options.quick, loads, () => saturationStep(runtime, runId, options, rate), log);
-    steps.push(step);
-    if (!step.sustained) break;
-  }
-  return steps;
-};
+const saturation = (sides: readonly Side[], options: Options, loads: PhaseLoad[]): Promise<SaturationStep[][]> =>
+  alternateRamps(sides.length, options.ramp, (index, rate) => {
+    const { runtime, suffix, runId, alone } = sides[index]!;
+    return withPhaseLoad(`saturation ${rate}/s${suffix}`, !options.quick, loads, () => alone(() => saturationStep(runtime, runId, options, rate)), log);
+  });
 
 /** One step of the ramp, drained; a sustained step with its effects per second. */
 const saturationStep = async (runtime: Runtime, runId: string, options: Options, rate: number): Promise<SaturationStep> => {
@@ -431,10 +492,15 @@ const otherReasons = (results: Results, options: Options): string[] => {
     ...(results.sync ? [results.sync.async.rate] : []),
     ...(results.saturation ?? []).map((step) => step.rate),
   ];
-  const limit = results.apiThrottles ? throttleRate(results.apiThrottles) : Infinity;
-  if (offered.length > 0 && limit < Math.max(...offered)) {
-    reasons.push(`the API throttle (${limit} requests/s) is below the highest offered rate (${Math.max(...offered)}/s): the phases above it measured the throttle, not the runtime`);
-  }
+  const throttled = (who: string, throttles: TemplateThrottles | undefined, rates: readonly number[]) => {
+    const limit = throttles ? throttleRate(throttles) : Infinity;
+    if (rates.length > 0 && limit < Math.max(...rates)) {
+      reasons.push(`the ${who}API throttle (${limit} requests/s) is below the highest offered rate (${Math.max(...rates)}/s): the phases above it measured the throttle, not the runtime`);
+    }
+  };
+  throttled('', results.apiThrottles, offered);
+  const { baseline } = results;
+  if (baseline) throttled(`baseline's `, baseline.apiThrottles, [...(baseline.load ?? []), ...(baseline.saturation ?? [])].map((row) => row.rate));
   return reasons;
 };
 
@@ -448,19 +514,33 @@ const render = (results: Results): string => {
       `Local runtime (one process: API gateway, Lambda worker threads, fauxqs, dynalite) and load generator on the same machine. ${results.startedAt}.`,
   );
   if (results.apiThrottles) out.push(`\n${describeThrottles(results.apiThrottles)}`);
+  const { baseline } = results;
+  if (baseline) out.push(`\nBaseline ${baseline.ref}: ${describeThrottles(baseline.apiThrottles)}`);
   out.push(
     results.comparable
       ? `\n**Comparable**: every phase started with a 1-minute load average at or under ${QUIET_LOAD_PER_CORE} per core.`
       : `\n**Not comparable**: ${results.notComparableBecause.join('; ')}.`,
   );
+  // With a baseline, each table has a column group per runtime (bench/lib/side-by-side.ts).
+  const sides = [THIS_RUNTIME, ...(baseline ? [`baseline ${baseline.ref}`] : [])];
+  const table = <T>(keys: readonly string[], columns: readonly string[], rows: readonly (readonly T[] | undefined)[], key: (row: T) => string[], cells: (row: T) => string[]) =>
+    markdownTable(sideBySideHeader(keys, columns, sides), sideBySideRows(rows.slice(0, sides.length).map((each) => each ?? []), key, cells, columns.length));
+  if (baseline) {
+    out.push(
+      `\nSide by side: this runtime and the baseline, the runtime at \`${baseline.ref}\`${baseline.commit.startsWith(baseline.ref) ? '' : ` (${baseline.commit.slice(0, 7)})`}, its own sample synthesized by its own code with the same throttles lifted, ` +
+        `on the same installed packages${baseline.omittedFlags.length > 0 ? ` (started without ${baseline.omittedFlags.join(', ')}, which it does not know)` : ''}. ` +
+        'The two alternate phase by phase (this one first at each rate), the one not measured paused (SIGSTOP), so they never share the CPU.',
+    );
+  }
   if (results.load) {
     out.push(`\n### 1. Producer ack latency, open loop (\`POST ${results.orderPath}\`; ms from the scheduled send time, 202s only)\n`);
     out.push(
-      markdownTable(
-        ['rate (req/s)', 'requests', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors', 'accepted/s'],
-        results.load.map((row) => [
-          String(row.rate),
-          String(row.scheduled),
+      table(
+        ['rate (req/s)', 'requests'],
+        ['p50', 'p90', 'p99', 'p99.9', 'max', 'errors', 'accepted/s'],
+        [results.load, baseline?.load],
+        (row) => [String(row.rate), String(row.scheduled)],
+        (row) => [
           ms(row.latency.p50),
           ms(row.latency.p90),
           ms(row.latency.p99),
@@ -468,7 +548,7 @@ const render = (results: Results): string => {
           ms(row.latency.max),
           errorCount(row.errors) === 0 ? '0' : Object.entries(row.errors).map(([kind, n]) => `${n} ${kind}`).join(', '),
           String(row.achievedPerSecond),
-        ]),
+        ],
       ),
     );
   }
@@ -493,34 +573,42 @@ const render = (results: Results): string => {
   if (results.endToEnd) {
     out.push('\n### 3a. End to end: 202 → effect in the ledger (ms; consumers without simulated latency)\n');
     out.push(
-      markdownTable(
-        ['rate (req/s)', 'consumer', 'effects', 'p50', 'p99', 'max'],
-        results.endToEnd.map((row) => [String(row.rate), row.consumer, String(row.latency.count), ms(row.latency.p50), ms(row.latency.p99), ms(row.latency.max)]),
+      table(
+        ['rate (req/s)', 'consumer'],
+        ['effects', 'p50', 'p99', 'max'],
+        [results.endToEnd, baseline?.endToEnd],
+        (row) => [String(row.rate), row.consumer],
+        (row) => [String(row.latency.count), ms(row.latency.p50), ms(row.latency.p99), ms(row.latency.max)],
       ),
     );
   }
   if (results.saturation) {
-    const best = results.saturation.filter((step) => step.sustained).at(-1);
     out.push(`\n### 3b. Saturation (each step ${results.options.sustainSeconds} s; sustained = ≤ 0.1 % errors and no backlog growth)\n`);
     out.push(
-      markdownTable(
-        ['events/s offered', 'backlog growth (msg/s)', 'backlog at end', 'ack p99 (ms)', 'errors', 'effects/s', 'verdict'],
-        results.saturation.map((step) => [
-          String(step.rate),
+      table(
+        ['events/s offered'],
+        ['backlog growth (msg/s)', 'backlog at end', 'ack p99 (ms)', 'errors', 'effects/s', 'verdict'],
+        [results.saturation, baseline?.saturation],
+        (step) => [String(step.rate)],
+        (step) => [
           String(step.backlogSlopePerSecond),
           String(step.backlogAtEnd),
           ms(step.ackP99Ms),
           String(step.errors),
           step.effectsPerSecond === undefined ? '–' : String(step.effectsPerSecond),
           step.sustained ? 'sustained' : 'not sustained',
-        ]),
+        ],
       ),
     );
-    out.push(
-      best
-        ? `\nHighest sustained: **${best.rate} events/s, ${best.effectsPerSecond} effects/s** for ${results.options.sustainSeconds} s${best === results.saturation.at(-1) ? ' (the top of the ramp: the real limit is higher)' : ''}.`
-        : '\nNo step was sustained.',
-    );
+    [results.saturation, baseline?.saturation].slice(0, sides.length).forEach((steps = [], index) => {
+      const best = steps.filter((step) => step.sustained).at(-1);
+      const who = baseline ? ` (${sides[index]})` : '';
+      out.push(
+        best
+          ? `\nHighest sustained${who}: **${best.rate} events/s, ${best.effectsPerSecond} effects/s** for ${results.options.sustainSeconds} s${best === steps.at(-1) ? ' (the top of the ramp: the real limit is higher)' : ''}.`
+          : `\nNo step was sustained${who}.`,
+      );
+    });
   }
   if (results.bundles) {
     out.push(`\n### 4. Lambda bundles (minified ESM, esbuild, SDK bundled; init = median of ${results.options.initRuns} fresh processes importing the bundle with the function's environment, the two builds alternating)\n`);
@@ -606,6 +694,18 @@ interface Results {
   saturation?: SaturationStep[];
   bundles?: BundleMeasurement[];
   cost?: CostResult;
+  /** With `--baseline`: the runtime of that commit, measured alternately with this one (bench/lib/baseline-runtime.ts). */
+  baseline?: {
+    ref: string;
+    commit: string;
+    /** The launcher's flags that runtime does not know, left out when it started. */
+    omittedFlags: string[];
+    apiThrottles: TemplateThrottles & { liftedByBench: boolean };
+    orderPath: string;
+    load?: LoadRow[];
+    endToEnd?: EndToEndRow[];
+    saturation?: SaturationStep[];
+  };
 }
 
 async function main(): Promise<number> {
@@ -623,6 +723,13 @@ async function main(): Promise<number> {
     startedAt: new Date().toISOString(),
     options: { ...options, skip: [...options.skip] },
   };
+  // Before anything slow: a ref that names no commit is a usage error.
+  const baselineCommit =
+    options.baseline === undefined
+      ? undefined
+      : await resolveCommit(options.baseline).catch((error: unknown) => {
+          throw new UsageError(`--baseline: ${(error as Error).message}`, { cause: error });
+        });
   console.error(`Machine: ${JSON.stringify(results.machine)}`);
   const workDir = mkdtempSync(join(tmpdir(), 'queueflow-bench-'));
   const dataDir = join(workDir, 'data');
@@ -641,6 +748,20 @@ async function main(): Promise<number> {
     const model = readApp(assemblyDir);
     const app = appUnderTest(model);
     results.orderPath = app.orderPath;
+    let base: (BaselineRuntime & { app: AppUnderTest; label: string }) | undefined;
+    if (baselineCommit !== undefined) {
+      const label = `baseline ${options.baseline}`;
+      log(`${label} (${baselineCommit}): extracting it and synthesizing its own sample with its own code, API throttles lifted alike …`);
+      const prepared = await prepareBaselineRuntime(baselineCommit, join(workDir, 'baseline'), BENCH_CONTEXT);
+      base = { ...prepared, app: appUnderTest(readApp(prepared.assemblyDir)), label };
+      results.baseline = {
+        ref: options.baseline!,
+        commit: baselineCommit,
+        omittedFlags: [...prepared.omittedFlags],
+        apiThrottles: { ...readApiThrottles(prepared.assemblyDir), liftedByBench: true },
+        orderPath: base.app.orderPath,
+      };
+    }
 
     if (wants('bundles')) {
       log(`bundles: ${functions.length} functions × 2 builds (today's, lean) × ${options.initRuns} fresh processes`);
@@ -649,63 +770,82 @@ async function main(): Promise<number> {
 
     if (wants('load') || wants('sync') || wants('saturation')) {
       const runtime = await startMeasuredRuntime(dataDir, assemblyDir, app);
+      let other: Runtime | undefined;
       try {
-        // A burst makes the Lambda host start its execution environments (up to 10 per function),
-        // so their cold starts do not land in the first measured phase.
-        log('warm-up: 2 s at 100 requests/s, then 10 s at 20 requests/s');
-        await orderLoad(runtime, `${runId}-warm`, 100, 2);
-        await orderLoad(runtime, `${runId}-warm2`, 20, 10);
-        await drain(runtime);
+        await warmUp(runtime, runId);
+        const own = side(runtime, THIS_RUNTIME, runId, base !== undefined);
+        const sides = [own];
+        if (base !== undefined) {
+          runtime.handle.pause();
+          log(`starting the ${base.label} runtime (this one paused)`);
+          other = await startMeasuredRuntime(join(workDir, 'baseline-data'), base.assemblyDir, base.app, undefined, base.launch);
+          await warmUp(other, `${runId}-base`);
+          other.handle.pause();
+          sides.push(side(other, base.label, `${runId}-base`, true));
+        }
         const phases = new Map<number, LoadResult>();
         if (wants('load')) {
-          results.load = [];
-          results.endToEnd = [];
+          const load = sides.map((): LoadRow[] => []);
+          const endToEndRows = sides.map((): EndToEndRow[] => []);
           for (const rate of options.rates) {
-            await phase(`ack latency ${rate}/s`, async () => {
-              log(`ack latency: ${rate} requests/s for ${options.durationSeconds} s`);
-              const result = await orderLoad(runtime, `${runId}-load${rate}`, rate, options.durationSeconds);
-              phases.set(rate, result);
-              results.load!.push(loadRow(result));
-              await drain(runtime);
-              results.endToEnd!.push(...(await endToEnd(runtime, result)));
-            });
+            for (const [index, { runtime: measured, suffix, runId: id, alone }] of sides.entries()) {
+              await phase(`ack latency ${rate}/s${suffix}`, () =>
+                alone(async () => {
+                  log(`ack latency: ${rate} requests/s for ${options.durationSeconds} s`);
+                  const result = await orderLoad(measured, `${id}-load${rate}`, rate, options.durationSeconds);
+                  if (measured === runtime) phases.set(rate, result);
+                  load[index]!.push(loadRow(result));
+                  await drain(measured);
+                  endToEndRows[index]!.push(...(await endToEnd(measured, result)));
+                }),
+              );
+            }
           }
+          [results.load, results.endToEnd] = [load[0], endToEndRows[0]];
+          if (results.baseline) [results.baseline.load, results.baseline.endToEnd] = [load[1], endToEndRows[1]];
         }
         if (wants('sync')) {
-          await phase('sync versus queueflow', async () => {
-            log(`sync baseline: ${options.syncRate} requests/s for ${options.durationSeconds} s`);
-            const baseline = await startSyncBaseline(runtime);
-            let sync: LoadResult;
-            try {
-              sync = await runOpenLoop({
-                baseUrl: baseline.url,
-                path: app.orderPath,
-                headers: { 'Content-Type': 'application/json' },
-                body: orderBody(`${runId}-sync`),
-                ratePerSecond: options.syncRate,
-                durationSeconds: options.durationSeconds,
-                okStatus: 200,
-              });
-            } finally {
-              await baseline.stop();
-            }
-            let queued = phases.get(options.syncRate);
-            if (queued === undefined) {
-              log(`queueflow at the same rate: ${options.syncRate} requests/s`);
-              queued = await orderLoad(runtime, `${runId}-async`, options.syncRate, options.durationSeconds);
-            }
-            await drain(runtime);
-            const [syncRow, asyncRow] = [loadRow(sync), loadRow(queued)];
-            results.sync = {
-              sync: syncRow,
-              async: asyncRow,
-              ratio: { p50: syncRow.latency.p50 / asyncRow.latency.p50, p99: syncRow.latency.p99 / asyncRow.latency.p99 },
-              latencies: Object.fromEntries(app.orderConsumers.map(({ name, latency }) => [name, formatRange(parseLatencyRange(latency))])),
-            };
-          });
+          await phase('sync versus queueflow', () =>
+            own.alone(async () => {
+              log(`sync baseline: ${options.syncRate} requests/s for ${options.durationSeconds} s`);
+              const baseline = await startSyncBaseline(runtime);
+              let sync: LoadResult;
+              try {
+                sync = await runOpenLoop({
+                  baseUrl: baseline.url,
+                  path: app.orderPath,
+                  headers: { 'Content-Type': 'application/json' },
+                  body: orderBody(`${runId}-sync`),
+                  ratePerSecond: options.syncRate,
+                  durationSeconds: options.durationSeconds,
+                  okStatus: 200,
+                });
+              } finally {
+                await baseline.stop();
+              }
+              let queued = phases.get(options.syncRate);
+              if (queued === undefined) {
+                log(`queueflow at the same rate: ${options.syncRate} requests/s`);
+                queued = await orderLoad(runtime, `${runId}-async`, options.syncRate, options.durationSeconds);
+              }
+              await drain(runtime);
+              const [syncRow, asyncRow] = [loadRow(sync), loadRow(queued)];
+              results.sync = {
+                sync: syncRow,
+                async: asyncRow,
+                ratio: { p50: syncRow.latency.p50 / asyncRow.latency.p50, p99: syncRow.latency.p99 / asyncRow.latency.p99 },
+                latencies: Object.fromEntries(app.orderConsumers.map(({ name, latency }) => [name, formatRange(parseLatencyRange(latency))])),
+              };
+            }),
+          );
         }
-        if (wants('saturation')) results.saturation = await saturation(runtime, runId, options, results.phaseLoads);
+        if (wants('saturation')) {
+          const [steps, baselineSteps] = await saturation(sides, options, results.phaseLoads);
+          results.saturation = steps;
+          if (results.baseline) results.baseline.saturation = baselineSteps;
+        }
       } finally {
+        if (other !== undefined) await stopRuntime(other);
         await stopRuntime(runtime);
       }
     }

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import type { AppRoute, TemplateFunction } from './assembly.ts';
+import { extractCommit } from './git-ref.ts';
 import { PROJECT_DIR } from './runtime.ts';
 import { median } from './summary.ts';
 
@@ -65,13 +66,7 @@ export interface BundleMeasurement {
 }
 
 /** The repository's lambdas and sample at {@link BASELINE_REF}, in the project so the same installed packages resolve. */
-const checkOutBaseline = async (dir: string): Promise<void> => {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const archive = join(dir, 'baseline.tar');
-  await run('git', ['archive', '--format=tar', `--output=${archive}`, BASELINE_REF, 'lambdas', 'sample', 'tsconfig.json', 'package.json'], { cwd: PROJECT_DIR });
-  await run('tar', ['-xf', archive, '-C', dir]);
-};
+const checkOutBaseline = (dir: string): Promise<void> => extractCommit(BASELINE_REF, dir, ['lambdas', 'sample', 'tsconfig.json', 'package.json']);
 
 /** Today's build of the function's entry, or undefined when the entry did not exist at the baseline. */
 const buildBaseline = async (fn: TemplateFunction, catalog: string, baselineDir: string, outDir: string): Promise<string | undefined> => {

@@ -56,6 +56,13 @@ export interface RuntimeOptions {
   readonly readyTimeoutMs?: number;
   /** The project the runtime runs in (its cdk.json, cdk.out, lambdas/). @default this repository */
   readonly projectDir?: string;
+  /**
+   * The `queueflow` bin to run: another commit's, for the bench's baseline (bench/lib/baseline-runtime.ts).
+   * @default this repository's bin/queueflow.mjs
+   */
+  readonly bin?: string;
+  /** Flags of this launcher not to pass (each with its value), for a runtime of a commit that lacks them (e.g. `--console-port`). */
+  readonly omitFlags?: readonly string[];
 }
 
 export interface RuntimeClients {
@@ -90,6 +97,13 @@ export interface RuntimeProcess {
   stop(): Promise<void>;
   /** SIGKILL: no cleanup, no flush; in-flight work is lost as in a crash. The data folder is kept for `restart()`. */
   kill9(): Promise<void>;
+  /**
+   * SIGSTOP: the whole process (its threads included) stops using the CPU until `resume()`, so
+   * another runtime can be measured meanwhile. `stop()` and `restart()` resume it first.
+   */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
   /** Stops this runtime if it still runs (cleanly) and starts a new one on the same data folder and assembly, without synth. */
   restart(): Promise<RuntimeProcess>;
 }
@@ -148,14 +162,21 @@ async function launch(options: RuntimeOptions, dataDir: string, ownsDataDir: boo
   const stateFile = join(dataDir, 'local.json');
   rmSync(stateFile, { force: true });
   const quiet = options.quiet ?? !(options.verbose || options.onLine);
-  const args = [join(PROJECT_DIR, 'bin/queueflow.mjs'), 'local', '--port', '0', '--aws-port', '0', '--console-port', '0', '--data-dir', dataDir, '--state-file', stateFile];
-  if (options.assemblyDir !== undefined) args.push('--assembly', options.assemblyDir);
-  if (!options.synth) args.push('--no-synth');
-  if (!options.watch) args.push('--no-watch');
-  if (quiet) args.push('--quiet');
+  // Each flag with its value, so that `omitFlags` drops both.
+  const flags = [['--port', '0'], ['--aws-port', '0'], ['--console-port', '0'], ['--data-dir', dataDir], ['--state-file', stateFile]];
+  if (options.assemblyDir !== undefined) flags.push(['--assembly', options.assemblyDir]);
+  if (!options.synth) flags.push(['--no-synth']);
+  if (!options.watch) flags.push(['--no-watch']);
+  if (quiet) flags.push(['--quiet']);
   // Raw function lines and REPORT lines: `onLine` readers parse them (bench/lib/cost.ts).
-  args.push('--log-format', 'json');
-  args.push(...(options.extraArgs ?? []));
+  flags.push(['--log-format', 'json']);
+  const omitted = new Set(options.omitFlags ?? []);
+  const args = [
+    options.bin ?? join(PROJECT_DIR, 'bin/queueflow.mjs'),
+    'local',
+    ...flags.filter(([flag]) => !omitted.has(flag!)).flat(),
+    ...(options.extraArgs ?? []),
+  ];
   const env = { ...process.env, QUEUEFLOW_FAULTS: options.faults ? JSON.stringify(options.faults) : '' };
   const child = spawn(process.execPath, args, { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -201,6 +222,8 @@ async function launch(options: RuntimeOptions, dataDir: string, ownsDataDir: boo
   const terminate = async (signal: NodeJS.Signals) => {
     Object.values(clients).forEach((client: { destroy(): void }) => client.destroy());
     if (child.exitCode === null && child.signalCode === null) {
+      // A paused process would hold a SIGTERM until it continues.
+      child.kill('SIGCONT');
       child.kill(signal);
       await Promise.race([exited(child), sleep(20_000)]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -248,6 +271,8 @@ async function launch(options: RuntimeOptions, dataDir: string, ownsDataDir: boo
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
     kill9: () => terminate('SIGKILL'),
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async restart() {
       await terminate('SIGTERM');
       // The assembly is there now: a restart measures the runtime's start, not a synth.
