@@ -18,7 +18,7 @@ import { createIdempotencyStore } from '../adapters/idempotency-store.ts';
 import { PublishFailedError, publishEnvelope, publishedSize } from '../adapters/sns-publisher.ts';
 import { createWebhookSecrets, type WebhookSecrets } from '../adapters/webhook-secrets.ts';
 import { correlationIdFrom, createEnvelope, type Envelope } from './envelope.ts';
-import { ConfigurationError } from './env.ts';
+import { EnvReader } from './env.ts';
 import { ProblemError, problemResponses } from './problem.ts';
 import { MAX_BODY_BYTES } from './request.ts';
 import { deliveryIdOf, eventTypeOf, parseDelivery, UnusableDeliveryError } from './webhooks/delivery.ts';
@@ -39,40 +39,25 @@ export const webhookEventId = (source: string, deliveryId: string): string => uu
 export const SECRET_REFRESH_INTERVAL_MS = 5_000;
 
 /**
- * The receiver's environment, every problem named at once. Plain code, no schema library: the
- * construct validated the sources at synth, and a cold start should load nothing it need not.
+ * The receiver's environment, every problem named at once. Read with {@link EnvReader}, no schema
+ * library: the construct validated the sources at synth, and a cold start should load nothing it
+ * need not.
  *
  * @throws {ConfigurationError}
  */
 const readWebhookReceiverEnv = (env: NodeJS.ProcessEnv) => {
-  const problems: string[] = [];
-  const required = (key: string): string => {
-    const value = env[key]?.trim();
-    if (!value) problems.push(`${key} is required`);
-    return value ?? '';
-  };
-  const seconds = (key: string, fallback: number, min: number): number => {
-    const text = env[key]?.trim();
-    if (!text) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min) problems.push(`${key} must be a whole number of at least ${min}`);
-    return value;
-  };
-  let sources: WebhookSourceConfig[] = [];
-  try {
-    sources = parseWebhookSources(required('WEBHOOK_SOURCES') || '[]');
-  } catch (error) {
-    problems.push(`WEBHOOK_SOURCES ${(error as Error).message}`);
-  }
+  const reader = new EnvReader(env);
+  const sourcesJson = reader.name('WEBHOOK_SOURCES');
+  const sources: WebhookSourceConfig[] = sourcesJson === '' ? [] : (reader.optional('WEBHOOK_SOURCES', () => parseWebhookSources(sourcesJson)) ?? []);
   const config = {
-    topicArn: required('TOPIC_ARN'),
-    idempotencyTableName: required('IDEMPOTENCY_TABLE_NAME'),
-    eventSource: required('EVENT_SOURCE'),
+    topicArn: reader.name('TOPIC_ARN'),
+    idempotencyTableName: reader.name('IDEMPOTENCY_TABLE_NAME'),
+    eventSource: reader.name('EVENT_SOURCE'),
     sources,
-    dedupeSeconds: seconds('WEBHOOK_DEDUPE_SECONDS', DEFAULT_WEBHOOK_DEDUPE_SECONDS, 1),
-    secretMaxAgeSeconds: seconds('WEBHOOK_SECRET_MAX_AGE_SECONDS', 300, 0),
+    dedupeSeconds: reader.integer('WEBHOOK_DEDUPE_SECONDS', { min: 1, fallback: DEFAULT_WEBHOOK_DEDUPE_SECONDS }),
+    secretMaxAgeSeconds: reader.integer('WEBHOOK_SECRET_MAX_AGE_SECONDS', { min: 0, fallback: 300 }),
   };
-  if (problems.length > 0) throw new ConfigurationError(`Invalid environment: ${problems.join('; ')}`);
+  reader.done();
   return config;
 };
 

@@ -11,6 +11,7 @@ import { sign as signGitHub } from '@octokit/webhooks-methods';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../../../lambdas/shared/env.ts';
 import { WEBHOOK_IDEMPOTENCY_KEY_PREFIX } from '../../../../lambdas/shared/webhooks/sources.ts';
 import { apiEvent, baseLambdaEnv, captureLogs, lambdaContext, setEnv } from '../../../helpers/lambda.ts';
 import { FakeDynamoDb, resetSdkMocks, secretsManagerMock, snsMock } from '../../../helpers/sdk-mocks.ts';
@@ -290,5 +291,53 @@ describe('webhook receiver: refused deliveries', () => {
 
     // Assess
     expectProblem(result, 404, 'not-found');
+  });
+});
+
+describe('webhook receiver: configuration', () => {
+  /** Builds a handler with `change` applied to the environment, then puts the environment back. */
+  const buildWith = (change: Record<string, string | undefined>) => {
+    const restore = setEnv(change);
+    try {
+      return createWebhookReceiverHandler();
+    } finally {
+      restore();
+    }
+  };
+
+  it('names every missing variable in one ConfigurationError', () => {
+    // Act
+    const build = () => buildWith({ TOPIC_ARN: undefined, IDEMPOTENCY_TABLE_NAME: '', EVENT_SOURCE: undefined, WEBHOOK_SOURCES: undefined });
+
+    // Assess
+    expect(build).toThrow(ConfigurationError);
+    expect(build).toThrow('Invalid environment: WEBHOOK_SOURCES is required; TOPIC_ARN is required; IDEMPOTENCY_TABLE_NAME is required; EVENT_SOURCE is required');
+  });
+
+  it.each([
+    [{ WEBHOOK_SOURCES: '[]' }, 'WEBHOOK_SOURCES must be a non-empty JSON list'],
+    [{ WEBHOOK_SOURCES: 'not json' }, /WEBHOOK_SOURCES .*JSON/],
+    [{ WEBHOOK_SOURCES: JSON.stringify([{ name: 'acme', path: '/webhooks/acme' }]) }, 'WEBHOOK_SOURCES entry 0 needs name, path, verify, deliveryId, eventType and secretId'],
+    [{ WEBHOOK_SOURCES: '   ' }, 'WEBHOOK_SOURCES must not be blank'],
+    [{ TOPIC_ARN: ' ' }, 'TOPIC_ARN must not be blank'],
+    [{ WEBHOOK_DEDUPE_SECONDS: '0' }, 'WEBHOOK_DEDUPE_SECONDS must be at least 1'],
+    [{ WEBHOOK_DEDUPE_SECONDS: '1.5' }, 'WEBHOOK_DEDUPE_SECONDS must be a whole number'],
+    [{ WEBHOOK_SECRET_MAX_AGE_SECONDS: '-1' }, 'WEBHOOK_SECRET_MAX_AGE_SECONDS must be at least 0'],
+    [{ WEBHOOK_SECRET_MAX_AGE_SECONDS: 'soon' }, 'WEBHOOK_SECRET_MAX_AGE_SECONDS must be a whole number'],
+  ])('refuses %o: %s', (change, message) => {
+    // Act
+    const build = () => buildWith(change);
+
+    // Assess
+    expect(build).toThrow(ConfigurationError);
+    expect(build).toThrow(message);
+  });
+
+  it('accepts a secret cache age of 0 (read on every delivery) and an explicit dedupe window', () => {
+    // Act
+    const build = () => buildWith({ WEBHOOK_SECRET_MAX_AGE_SECONDS: '0', WEBHOOK_DEDUPE_SECONDS: '86400' });
+
+    // Assess
+    expect(build).not.toThrow();
   });
 });
