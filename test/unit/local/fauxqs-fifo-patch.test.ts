@@ -1,26 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildApp } from 'fauxqs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { fauxqsApps, queueArn as arn, queueUrl as url, sqsRequest, type FauxqsApp as App } from '../../helpers/fauxqs.ts';
 
 // The FIFO fixes of patches/fauxqs+2.4.1.patch (7-10 in its header), through fauxqs's public API:
 // what SQS FIFO queues do that the local runtime's ordered consumers rely on.
 
-type App = Awaited<ReturnType<typeof buildApp>>;
-const ACCOUNT = '000000000000';
-const url = (name: string) => `http://localhost/${ACCOUNT}/${name}`;
-const arn = (name: string) => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
-
 async function sqs(app: App, action: string, body: Record<string, unknown>): Promise<Record<string, any>> {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/',
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` },
-    payload: JSON.stringify(body),
-  });
-  expect(response.statusCode, response.body).toBe(200);
-  return response.body ? JSON.parse(response.body) : {};
+  const response = await sqsRequest(app, action, body);
+  expect(response.status, response.body).toBe(200);
+  return response.json;
 }
 
 const send = (app: App, queue: string, body: string, group: string, dedup = body) =>
@@ -29,25 +16,9 @@ const receive = async (app: App, queue: string, max = 10): Promise<{ Body: strin
   (await sqs(app, 'ReceiveMessage', { QueueUrl: url(queue), MaxNumberOfMessages: max, MessageSystemAttributeNames: ['All'] })).Messages ?? [];
 
 describe('fauxqs 2.4.1 FIFO queues as patched', () => {
-  const apps: App[] = [];
-  const dirs: string[] = [];
-  const open = async (dataDir?: string) => {
-    const app = buildApp({ logger: false, defaultRegion: 'us-east-1', ...(dataDir ? { dataDir, sqliteSynchronous: 'NORMAL' as const } : {}) });
-    await app.ready();
-    apps.push(app);
-    return app;
-  };
-  const dataDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'queueflow-fauxqs-fifo-'));
-    dirs.push(dir);
-    return dir;
-  };
+  const { open, close, dataDir } = fauxqsApps('queueflow-fauxqs-fifo-');
   const createFifo = (app: App, name: string, attributes: Record<string, string> = {}) =>
     sqs(app, 'CreateQueue', { QueueName: name, Attributes: { FifoQueue: 'true', VisibilityTimeout: '60', ...attributes } });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
-  });
 
   it('returns as many messages of a group as fit in one receive, in order, and then locks the group', async () => {
     // Prepare
@@ -104,8 +75,7 @@ describe('fauxqs 2.4.1 FIFO queues as patched', () => {
 
     // Act
     await send(app, 'q.fifo', 'first again', 'A', 'dedup-first');
-    await app.close();
-    apps.splice(apps.indexOf(app), 1);
+    await close(app);
     const restarted = await open(dir);
     await send(restarted, 'q.fifo', 'first once more', 'A', 'dedup-first');
 
@@ -126,8 +96,7 @@ describe('fauxqs 2.4.1 FIFO queues as patched', () => {
 
     // Act: the second receive moves it
     expect(await receive(app, 'q.fifo')).toEqual([]);
-    await app.close();
-    apps.splice(apps.indexOf(app), 1);
+    await close(app);
     const restarted = await open(dir);
     const dead = (await sqs(restarted, 'ReceiveMessage', { QueueUrl: url('dlq.fifo'), MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] })).Messages;
 

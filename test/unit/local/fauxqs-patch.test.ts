@@ -1,41 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildApp } from 'fauxqs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { FAUXQS_ACCOUNT, fauxqsApps, queueArn, queueUrl, snsRequest as sns, sqsRequest as sqs, type FauxqsApp as App } from '../../helpers/fauxqs.ts';
 
 // The fixes of patches/fauxqs+2.4.1.patch, through fauxqs's public API (buildApp with a dataDir,
 // requests injected without a socket). A "crash" between two writes of one operation is simulated
 // with a trigger that aborts the second write: what the first one left in the database is what a
 // kill -9 at that instant would leave.
-
-type App = Awaited<ReturnType<typeof buildApp>>;
-const ACCOUNT = '000000000000';
-
-async function sqs(app: App, action: string, body: Record<string, unknown>): Promise<{ status: number; json: Record<string, any> }> {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/',
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` },
-    payload: JSON.stringify(body),
-  });
-  return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : {} };
-}
-
-async function sns(app: App, params: Record<string, string>): Promise<number> {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams(params).toString(),
-  });
-  return response.statusCode;
-}
-
-const queueUrl = (name: string) => `http://localhost/${ACCOUNT}/${name}`;
-const queueArn = (name: string) => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
 
 async function counts(app: App, name: string): Promise<Record<string, string>> {
   const { json } = await sqs(app, 'GetQueueAttributes', {
@@ -46,29 +18,9 @@ async function counts(app: App, name: string): Promise<Record<string, string>> {
 }
 
 describe('fauxqs 2.4.1 as patched', () => {
-  const apps: App[] = [];
-  const dirs: string[] = [];
-  const open = async (dataDir?: string) => {
-    const app = buildApp({ logger: false, defaultRegion: 'us-east-1', ...(dataDir ? { dataDir, sqliteSynchronous: 'NORMAL' as const } : {}) });
-    await app.ready();
-    apps.push(app);
-    return app;
-  };
-  const close = async (app: App) => {
-    apps.splice(apps.indexOf(app), 1);
-    await app.close();
-  };
-  const dataDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'queueflow-fauxqs-'));
-    dirs.push(dir);
-    return dir;
-  };
+  const { open, close, dataDir } = fauxqsApps('queueflow-fauxqs-');
   /** A second connection to fauxqs's database, as a crash test's accomplice. */
   const database = (dir: string) => new DatabaseSync(join(dir, 'fauxqs.db'));
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
-  });
 
   it('persists a release with visibility 0 (keeping the receive count) instead of losing the message', async () => {
     // Prepare
@@ -148,7 +100,7 @@ describe('fauxqs 2.4.1 as patched', () => {
     const first = await open(dir);
     await sqs(first, 'CreateQueue', { QueueName: 'a' });
     await sqs(first, 'CreateQueue', { QueueName: 'b' });
-    const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:t`;
+    const topicArn = `arn:aws:sns:us-east-1:${FAUXQS_ACCOUNT}:t`;
     await sns(first, { Action: 'CreateTopic', Name: 't' });
     await sns(first, { Action: 'Subscribe', TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn('a') });
     await sns(first, { Action: 'Subscribe', TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn('b') });
