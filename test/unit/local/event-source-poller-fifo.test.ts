@@ -1,39 +1,22 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventSourcePoller } from '../../../lib/local/event-source-poller.ts';
 import type { InvokeResult } from '../../../lib/local/lambda-host.ts';
+import { credentials, region, useFauxqsServer, waitFor } from '../../helpers/fauxqs-server.ts';
 
 // The SQS event source on a FIFO queue (patched fauxqs): a group's messages come in order, in one
 // batch while they fit, the records a function reports failed stay and come back first, and an
 // injected duplicate joins the end of its group.
-const region = 'us-east-1';
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-let server: FauxqsServer;
-let sqs: SQSClient;
-let poller: EventSourcePoller | undefined;
-
-beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  sqs = new SQSClient({ endpoint: `http://127.0.0.1:${server.port}`, region, credentials });
-});
-afterEach(async () => {
-  await poller?.stop();
-  poller = undefined;
-});
-afterAll(async () => {
-  sqs.destroy();
-  await server.stop();
-});
+const fauxqs = useFauxqsServer();
 
 let counter = 0;
 const fifoQueue = () => {
-  const created = server.createQueue(`f${++counter}.fifo`, { attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } });
+  const created = fauxqs.server.createQueue(`f${++counter}.fifo`, { attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } });
   return { url: created.queueUrl, arn: created.queueArn };
 };
 const send = (url: string, body: string, group: string) =>
-  sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body, MessageGroupId: group, MessageDeduplicationId: body }));
+  fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body, MessageGroupId: group, MessageDeduplicationId: body }));
 
 const start = (q: { url: string; arn: string }, respond: (event: SQSEvent, call: number) => Partial<InvokeResult>, events: SQSEvent[], concurrency = 5) => {
   const host = {
@@ -43,24 +26,16 @@ const start = (q: { url: string; arn: string }, respond: (event: SQSEvent, call:
       return { requestId: 'r', durationMs: 1, ...respond(event as SQSEvent, events.length) } as InvokeResult;
     },
   };
-  poller = new EventSourcePoller({
+  fauxqs.poller = new EventSourcePoller({
     mappings: [{ logicalId: 'M', functionLogicalId: 'F', queueArn: q.arn, queueUrl: q.url, batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: concurrency, reportBatchItemFailures: true, enabled: true }],
     host,
-    endpoint: `http://127.0.0.1:${server.port}`,
+    endpoint: fauxqs.endpoint,
     region,
     credentials,
     log: () => {},
     waitTimeSeconds: 1,
   });
-  poller.start();
-};
-
-const waitFor = async (check: () => boolean, timeoutMs = 8000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  fauxqs.poller.start();
 };
 
 describe('EventSourcePoller on a FIFO queue', () => {

@@ -1,32 +1,13 @@
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventSourcePoller, batchItemFailures } from '../../../lib/local/event-source-poller.ts';
 import type { InvokeResult } from '../../../lib/local/lambda-host.ts';
 import type { LocalEventSourceMapping } from '../../../lib/local/model.ts';
+import { credentials, region, useFauxqsServer, waitFor } from '../../helpers/fauxqs-server.ts';
 
-const region = 'us-east-1';
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-let server: FauxqsServer;
-let endpoint: string;
-let sqs: SQSClient;
-let poller: EventSourcePoller | undefined;
+const fauxqs = useFauxqsServer();
 let queueCounter = 0;
-
-beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  endpoint = `http://127.0.0.1:${server.port}`;
-  sqs = new SQSClient({ endpoint, region, credentials });
-});
-afterEach(async () => {
-  await poller?.stop();
-  poller = undefined;
-});
-afterAll(async () => {
-  sqs.destroy();
-  await server.stop();
-});
 
 type Respond = (event: SQSEvent, call: number) => Promise<Partial<InvokeResult>> | Partial<InvokeResult>;
 
@@ -54,7 +35,7 @@ function fakeHost(respond: Respond = () => ({ ok: true, result: null })) {
 
 function queue(attributes: Record<string, string> = {}): { url: string; arn: string; name: string } {
   const name = `q${++queueCounter}`;
-  const created = server.createQueue(name, { attributes: { VisibilityTimeout: '1', ...attributes } });
+  const created = fauxqs.server.createQueue(name, { attributes: { VisibilityTimeout: '1', ...attributes } });
   return { url: created.queueUrl, arn: created.queueArn, name };
 }
 
@@ -73,28 +54,20 @@ function mapping(q: { url: string; arn: string }, overrides: Partial<LocalEventS
 }
 
 function startPoller(mappings: LocalEventSourceMapping[], host: ReturnType<typeof fakeHost>, lines: string[] = []): void {
-  poller = new EventSourcePoller({ mappings, host, endpoint, region, credentials, log: (_s, line) => lines.push(line), waitTimeSeconds: 1 });
-  poller.start();
+  fauxqs.poller = new EventSourcePoller({ mappings, host, endpoint: fauxqs.endpoint, region, credentials, log: (_s, line) => lines.push(line), waitTimeSeconds: 1 });
+  fauxqs.poller.start();
 }
 
 async function send(url: string, body: string): Promise<string> {
-  const sent = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+  const sent = await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
   return sent.MessageId!;
 }
 
 async function counts(url: string): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes = {} } = await sqs.send(
+  const { Attributes = {} } = await fauxqs.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
   return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const bodies = (event: SQSEvent) => event.Records.map((r) => r.body).sort();
@@ -104,7 +77,7 @@ describe('EventSourcePoller', () => {
     // Prepare
     const q = queue();
     const host = fakeHost();
-    const sent = await sqs.send(
+    const sent = await fauxqs.sqs.send(
       new SendMessageCommand({
         QueueUrl: q.url,
         MessageBody: '{"id":"e-1"}',
@@ -156,7 +129,7 @@ describe('EventSourcePoller', () => {
 
     // Assess
     expect(bodies(host.events[0]!)).toEqual(['fails', 'ok-1', 'ok-2']);
-    const inspected = server.inspectQueue(q.name)!;
+    const inspected = fauxqs.server.inspectQueue(q.name)!;
     expect(inspected.messages.inflight.map((m) => m.message.body)).toEqual(['fails']);
     expect(inspected.messages.ready).toEqual([]);
   });
@@ -197,7 +170,7 @@ describe('EventSourcePoller', () => {
     // Act
     startPoller([mapping(q)], host);
     await waitFor(() => host.events.length === 1);
-    await poller!.stop();
+    await fauxqs.poller!.stop();
 
     // Assess
     expect(await counts(q.url)).toEqual({ visible: 0, inFlight: 1 });
@@ -300,7 +273,7 @@ describe('EventSourcePoller', () => {
   it('sends a copy of a record back to the queue on an injected duplicate delivery', async () => {
     // Prepare
     const q = queue();
-    await sqs.send(
+    await fauxqs.sqs.send(
       new SendMessageCommand({ QueueUrl: q.url, MessageBody: 'once', MessageAttributes: { eventType: { DataType: 'String', StringValue: 'order.placed' } } }),
     );
     const host = fakeHost((_event, call) => ({ ok: true, result: null, ...(call === 1 ? { injectedFault: 'duplicate-delivery' as const } : {}) }));
@@ -333,13 +306,13 @@ describe('EventSourcePoller', () => {
   it('stops promptly while long-polling', async () => {
     // Prepare
     const q = queue();
-    poller = new EventSourcePoller({ mappings: [mapping(q)], host: fakeHost(), endpoint, region, credentials, log: () => undefined });
-    poller.start();
+    fauxqs.poller = new EventSourcePoller({ mappings: [mapping(q)], host: fakeHost(), endpoint: fauxqs.endpoint, region, credentials, log: () => undefined });
+    fauxqs.poller.start();
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     // Act
     const startedAt = Date.now();
-    await poller.stop();
+    await fauxqs.poller.stop();
 
     // Assess
     expect(Date.now() - startedAt).toBeLessThan(1000);
