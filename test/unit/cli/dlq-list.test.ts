@@ -1,39 +1,26 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqList } from '../../../lib/cli/dlq-list.ts';
 import { ExitCode } from '../../../lib/cli/errors.ts';
+import { dlqHandsOut, queueDepth, resetCliMocks, sqs } from '../../helpers/cli-mocks.ts';
 import { NOW, OUTPUTS, deadLetter, fakeTarget, fakeTerminal } from './cli-fixtures.ts';
 
-const sqs = mockClient(SQSClient);
-
-const depth = (url: string, visible: number, inFlight: number) =>
-  sqs
-    .on(GetQueueAttributesCommand, { QueueUrl: url })
-    .resolves({ Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(inFlight) } });
+const depth = (url: string, visible: number, inFlight: number) => queueDepth(visible, inFlight, { QueueUrl: url });
 
 describe('dlq list', () => {
   beforeEach(() => {
-    sqs.reset();
+    resetCliMocks();
     depth(OUTPUTS.EmailQueueUrl, 0, 0);
     depth(OUTPUTS.EmailDlqUrl, 0, 0);
     depth(OUTPUTS.InventoryQueueUrl, 120, 7);
     depth(OUTPUTS.InventoryDlqUrl, 2, 0);
-    sqs
-      .on(ReceiveMessageCommand, { QueueUrl: OUTPUTS.InventoryDlqUrl })
-      .resolvesOnce({
-        Messages: [
-          deadLetter({ messageId: 'm-1', eventId: 'e-1', sentAt: NOW - 90_000 }),
-          deadLetter({ messageId: 'm-2', eventId: 'e-2', sentAt: NOW - 3 * 3_600_000 - 60_000 }),
-        ],
-      })
-      .resolves({});
-    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    dlqHandsOut(
+      [
+        deadLetter({ messageId: 'm-1', eventId: 'e-1', sentAt: NOW - 90_000 }),
+        deadLetter({ messageId: 'm-2', eventId: 'e-2', sentAt: NOW - 3 * 3_600_000 - 60_000 }),
+      ],
+      OUTPUTS.InventoryDlqUrl,
+    );
   });
 
   it('shows each consumer with aligned counts and the age of its oldest dead letter', async () => {

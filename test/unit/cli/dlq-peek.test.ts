@@ -1,18 +1,10 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqPeek } from '../../../lib/cli/dlq-peek.ts';
 import { ExitCode, UnknownConsumerError } from '../../../lib/cli/errors.ts';
+import { dlqHandsOut, documents, queueDepth, resetCliMocks, sqs } from '../../helpers/cli-mocks.ts';
 import { NOW, OUTPUTS, OUTPUTS_WITH_TOMBSTONES, batchGetFrom, deadLetter, fakeTarget, fakeTerminal } from './cli-fixtures.ts';
-
-const sqs = mockClient(SQSClient);
-const documents = mockClient(DynamoDBDocumentClient);
 
 const failure = {
   pk: 'inventory#e-1',
@@ -29,11 +21,9 @@ const failure = {
 
 /** Fresh mocks and a DLQ that hands out `letters` once (then nothing), releases them and counts them. */
 const dlqHolding = (letters: ReturnType<typeof deadLetter>[]): void => {
-  sqs.reset();
-  documents.reset();
-  sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: letters }).resolves({});
-  sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
-  sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: String(letters.length), ApproximateNumberOfMessagesNotVisible: '0' } });
+  resetCliMocks();
+  dlqHandsOut(letters);
+  queueDepth(letters.length);
 };
 
 describe('dlq peek', () => {

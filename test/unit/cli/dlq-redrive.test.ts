@@ -4,20 +4,16 @@ import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
-  SQSClient,
   SendMessageCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqRedrive } from '../../../lib/cli/dlq-redrive.ts';
 import type { DlqRedriveOptions } from '../../../lib/cli/dlq-redrive.ts';
 import { ExitCode, RedriveIncompleteError } from '../../../lib/cli/errors.ts';
+import { documents, queueDepth, resetCliMocks, sqs } from '../../helpers/cli-mocks.ts';
 import { NOW, OUTPUTS, OUTPUTS_WITH_TOMBSTONES, arnOf, batchGetFrom, commandNames, deadLetter, fakeTarget, fakeTerminal } from './cli-fixtures.ts';
-
-const sqs = mockClient(SQSClient);
-const documents = mockClient(DynamoDBDocumentClient);
 
 const options = (overrides: Partial<DlqRedriveOptions> = {}): DlqRedriveOptions => ({
   consumer: 'inventory',
@@ -28,13 +24,10 @@ const options = (overrides: Partial<DlqRedriveOptions> = {}): DlqRedriveOptions 
 });
 
 const dlqDepth = (visible: number) =>
-  sqs
-    .on(GetQueueAttributesCommand, { QueueUrl: OUTPUTS.InventoryDlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] })
-    .resolves({ Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: '0' } });
+  queueDepth(visible, 0, { QueueUrl: OUTPUTS.InventoryDlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] });
 
 beforeEach(() => {
-  sqs.reset();
-  documents.reset();
+  resetCliMocks();
   dlqDepth(3);
   for (const url of [OUTPUTS.InventoryDlqUrl, OUTPUTS.InventoryQueueUrl]) {
     sqs.on(GetQueueAttributesCommand, { QueueUrl: url, AttributeNames: ['QueueArn'] }).resolves({ Attributes: { QueueArn: arnOf(url) } });
