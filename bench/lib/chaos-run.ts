@@ -46,7 +46,7 @@ import {
   type OutageWindow,
   type ScenarioEvent,
 } from './chaos-scenarios.ts';
-import { RequestFailedError, jsonOf, sendRaw } from './http.ts';
+import { RequestFailedError, isRetryableStatus, postUntilAnswered } from './http.ts';
 import { PROJECT_DIR } from './runtime.ts';
 import { POISON_SKU, orderBody } from './sample-domain.ts';
 
@@ -254,32 +254,24 @@ export async function runChaos(initial: ChaosTarget, options: ChaosOptions): Pro
     scenarioEvents = sendErasureRace(target.state, app, options.runId, racePairs, violations);
   };
 
+  /** One request (the worker paces and retries): a retryable answer or a broken connection is a 'retry'. */
   const attempt = async (event: PlannedEvent): Promise<'accepted' | 'retry' | 'rejected'> => {
+    let answer: Awaited<ReturnType<typeof postUntilAnswered>>;
     try {
-      const response = await sendRaw({
-        baseUrl: target.state.apiUrl,
-        method: 'POST',
-        path: event.path,
-        headers: { 'Content-Type': 'application/json', 'x-api-key': target.state.apiKey, 'Idempotency-Key': event.key },
-        body: event.body,
-        timeoutMs: 35_000,
-      });
-      if (response.status === 202) {
-        const eventId = (jsonOf(response) as { eventId: string }).eventId;
-        const earlier = accepted.get(event.index);
-        if (earlier !== undefined && earlier !== eventId) violations.push(`key ${event.key} answered two event ids`);
-        accepted.set(event.index, eventId);
-        return 'accepted';
-      }
-      // 409: the key's first request is still in progress (or was, when the runtime died);
-      // 429: the usage plan's throttle; 5xx: a failure to retry.
-      if (response.status === 409 || response.status === 429 || response.status >= 500) return 'retry';
-      violations.push(`event ${event.index} (${event.kind}) rejected with ${response.status}: ${response.body.toString('utf8').slice(0, 200)}`);
-      return 'rejected';
+      answer = await postUntilAnswered(target.state, event.path, event.body, event.key, { attempts: 1 });
     } catch (error) {
       if (error instanceof RequestFailedError) return 'retry';
       throw error;
     }
+    if (answer.status === 202 && answer.eventId !== undefined) {
+      const earlier = accepted.get(event.index);
+      if (earlier !== undefined && earlier !== answer.eventId) violations.push(`key ${event.key} answered two event ids`);
+      accepted.set(event.index, answer.eventId);
+      return 'accepted';
+    }
+    if (isRetryableStatus(answer.status)) return 'retry';
+    violations.push(`event ${event.index} (${event.kind}) rejected with ${answer.status}: ${answer.text.slice(0, 200)}`);
+    return 'rejected';
   };
 
   const worker = async () => {

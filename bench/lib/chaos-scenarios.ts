@@ -24,7 +24,7 @@ import { PRODUCER_IDEMPOTENCY_KEY_PREFIX } from '../../lambdas/shared/idempotent
 import { OutputKeys, consumerOutputKeys } from '../../lib/constructs/output-keys.ts';
 import type { Clients } from './aws.ts';
 import type { ChaosApp, EffectStatus } from './chaos-app.ts';
-import { RequestFailedError, jsonOf, sendRaw } from './http.ts';
+import { postUntilAnswered } from './http.ts';
 import { orderBody } from './sample-domain.ts';
 
 /** What the scenarios need of a running local runtime's state file. */
@@ -45,40 +45,8 @@ export interface ScenarioEvent {
   readonly subject?: string;
 }
 
-/**
- * POSTs until it gets an answer other than 409/429/5xx or a broken connection (those are
- * retried with the same key, as a client should), at most `attempts` times.
- */
-export const postUntilAnswered = async (
-  state: ScenarioState,
-  path: string,
-  body: unknown,
-  key: string,
-  attempts = 60,
-): Promise<{ status: number; eventId?: string }> => {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      const response = await sendRaw({
-        baseUrl: state.apiUrl,
-        method: 'POST',
-        path,
-        headers: { 'Content-Type': 'application/json', 'x-api-key': state.apiKey, 'Idempotency-Key': key },
-        body: JSON.stringify(body),
-        timeoutMs: 35_000,
-      });
-      const retry = response.status === 409 || response.status === 429 || response.status >= 500;
-      if (!retry || attempt >= attempts) {
-        return { status: response.status, eventId: (jsonOf(response) as { eventId?: string } | undefined)?.eventId };
-      }
-    } catch (error) {
-      if (!(error instanceof RequestFailedError) || attempt >= attempts) throw error;
-    }
-    await sleep(500);
-  }
-};
-
 const accepted = async (state: ScenarioState, path: string, body: unknown, key: string, violations: string[]): Promise<string | undefined> => {
-  const { status, eventId } = await postUntilAnswered(state, path, body, key);
+  const { status, eventId } = await postUntilAnswered(state, path, JSON.stringify(body), key);
   if (status !== 202 || eventId === undefined) violations.push(`POST ${path} with key ${key} answered ${status}, expected 202`);
   return status === 202 ? eventId : undefined;
 };

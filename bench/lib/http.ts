@@ -3,6 +3,7 @@
  * headers, arbitrary bytes), which `fetch` would normalize or refuse.
  */
 import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RawRequest {
   readonly method: string;
@@ -64,5 +65,65 @@ export const jsonOf = (response: RawResponse): unknown => {
     return JSON.parse(response.body.toString('utf8'));
   } catch {
     return undefined;
+  }
+};
+
+/** Where a runtime's producer API answers, and the API key it wants. */
+export interface ProducerApi {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+}
+
+/**
+ * An answer a client retries with the same `Idempotency-Key`: 409 (the key's first request is
+ * still in progress, or was when the runtime died), 429 (the usage plan's throttle) or a 5xx.
+ */
+export const isRetryableStatus = (status: number): boolean => status === 409 || status === 429 || status >= 500;
+
+export interface PostUntilAnsweredOptions {
+  /** How many requests at the most; the last answer is returned even if retryable. @default 60 */
+  readonly attempts?: number;
+  /** The pause before a retry. @default 500 */
+  readonly pauseMs?: number;
+  /** Awaited before every attempt, e.g. a restart of the runtime under way. */
+  readonly beforeAttempt?: () => Promise<unknown> | undefined;
+  /** Called once per retry, before its pause. */
+  readonly onRetry?: () => void;
+}
+
+/**
+ * POSTs `body` (JSON) with `key` as its `Idempotency-Key` until the answer is neither retryable
+ * ({@link isRetryableStatus}) nor a broken connection, at most `attempts` times; a broken last
+ * attempt throws its {@link RequestFailedError}. `api` is read again before every attempt, so a
+ * function of a runtime that restarts follows it.
+ */
+export const postUntilAnswered = async (
+  api: ProducerApi | (() => ProducerApi),
+  path: string,
+  body: string,
+  key: string,
+  { attempts = 60, pauseMs = 500, beforeAttempt, onRetry }: PostUntilAnsweredOptions = {},
+): Promise<{ status: number; eventId?: string; text: string }> => {
+  for (let attempt = 1; ; attempt += 1) {
+    await beforeAttempt?.();
+    const { apiUrl, apiKey } = typeof api === 'function' ? api() : api;
+    try {
+      const response = await sendRaw({
+        baseUrl: apiUrl,
+        method: 'POST',
+        path,
+        headers: { 'Content-Type': 'application/json', 'x-api-key': apiKey, 'Idempotency-Key': key },
+        body,
+        timeoutMs: 35_000,
+      });
+      if (!isRetryableStatus(response.status) || attempt >= attempts) {
+        const eventId = (jsonOf(response) as { eventId?: unknown } | undefined)?.eventId;
+        return { status: response.status, ...(typeof eventId === 'string' ? { eventId } : {}), text: response.body.toString('utf8') };
+      }
+    } catch (error) {
+      if (!(error instanceof RequestFailedError) || attempt >= attempts) throw error;
+    }
+    onRetry?.();
+    await sleep(pauseMs);
   }
 };

@@ -21,7 +21,7 @@ import { EventTypes } from '../../sample/event-types.ts';
 import { SampleOutputKeys } from '../../sample/output-keys.ts';
 import { clientsFor, queueDepth, type Clients } from './aws.ts';
 import { readApp, routeFor } from './assembly.ts';
-import { jsonOf, RequestFailedError, sendRaw } from './http.ts';
+import { postUntilAnswered } from './http.ts';
 import type { RuntimeProcess } from './runtime.ts';
 
 /** The ordered consumer of the account lifecycle in the sample. */
@@ -153,28 +153,17 @@ export async function runOrderedChaos(initial: RuntimeProcess, options: OrderedC
 
   /** Posts until a final answer; the event id of a 202, or undefined after a 4xx (a violation). */
   const post = async (event: AccountEvent): Promise<string | undefined> => {
-    for (;;) {
-      if (restarting) await restarting;
-      try {
-        const response = await sendRaw({
-          baseUrl: runtime.state.apiUrl,
-          method: 'POST',
-          path: event.path,
-          headers: { 'Content-Type': 'application/json', 'x-api-key': runtime.state.apiKey, 'Idempotency-Key': event.key },
-          body: event.body,
-          timeoutMs: 35_000,
-        });
-        if (response.status === 202) return (jsonOf(response) as { eventId: string }).eventId;
-        if (response.status !== 409 && response.status !== 429 && response.status < 500) {
-          violations.push(`${event.key}: ${response.status} ${response.body.toString('utf8').slice(0, 200)}`);
-          return undefined;
-        }
-      } catch (error) {
-        if (!(error instanceof RequestFailedError)) throw error;
-      }
-      retries += 1;
-      await sleep(300);
-    }
+    const answer = await postUntilAnswered(() => runtime.state, event.path, event.body, event.key, {
+      attempts: Number.POSITIVE_INFINITY,
+      pauseMs: 300,
+      beforeAttempt: () => restarting,
+      onRetry: () => {
+        retries += 1;
+      },
+    });
+    if (answer.status === 202 && answer.eventId !== undefined) return answer.eventId;
+    violations.push(`${event.key}: ${answer.status} ${answer.text.slice(0, 200)}`);
+    return undefined;
   };
 
   const sendAccount = async (accountId: string) => {
