@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
-  waitUntilTableExists,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SetSubscriptionAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -130,6 +130,7 @@ async function findSubscription(sns: SNSClient, subscription: LocalSubscription)
 // dynalite predates on-demand billing and requires a provisioned throughput; the numbers have no
 // local effect (dynalite does not throttle).
 const THROUGHPUT = { ReadCapacityUnits: 1000, WriteCapacityUnits: 1000 };
+const TABLE_ACTIVE_TIMEOUT_MS = 30_000;
 
 async function provisionTable(table: LocalTable, dynamodb: DynamoDBClient, report: ProvisionReport): Promise<void> {
   try {
@@ -150,6 +151,12 @@ async function provisionTable(table: LocalTable, dynamodb: DynamoDBClient, repor
   await dynamodb.send(new CreateTableCommand(input));
   // dynalite answers CreateTable with CREATING and turns the table ACTIVE after a timer and a
   // LevelDB write; until then every item call fails ResourceNotFoundException, as on AWS.
-  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: table.name });
+  // Asked every 10 ms: the SDK's waiter (waitUntilTableExists) waits at least a second between
+  // attempts, and a table that missed its first attempt cost start-up a whole second or two.
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  while ((await dynamodb.send(new DescribeTableCommand({ TableName: table.name }))).Table?.TableStatus !== 'ACTIVE') {
+    if (Date.now() > deadline) throw new Error(`table ${table.name} was not ACTIVE within ${TABLE_ACTIVE_TIMEOUT_MS / 1000} s of CreateTable`);
+    await sleep(10);
+  }
   report.created.push(table.logicalId);
 }
