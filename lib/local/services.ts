@@ -73,7 +73,6 @@ interface SpawnedThread extends AwsEndpointThread {
 /** Spawns the endpoint's worker thread, which starts loading its modules; see {@link AwsEndpointThread}. */
 export function spawnAwsEndpointThread(): AwsEndpointThread {
   const worker = new Worker(workerUrl, { name: 'queueflow-aws-endpoint', execArgv: workerExecArgv() });
-  worker.unref();
   const state: SpawnedThread['state'] = { taken: false, started: false, lambdaStats: () => ({}) };
   const channel = new ThreadChannel<AwsEndpointMethods, MainThreadMethods>(worker, { lambdaStats: () => state.lambdaStats() });
   worker.on('error', (error) => {
@@ -84,6 +83,8 @@ export function spawnAwsEndpointThread(): AwsEndpointThread {
     channel.fail(stopped);
     if (state.started && state.closing === undefined) throw stopped;
   });
+  // After the listeners: adding a 'message' listener refs the worker again.
+  worker.unref();
   return { worker, channel, state } as SpawnedThread;
 }
 
