@@ -37,6 +37,9 @@ Options:
                         error-level and stderr lines of functions always show under it
                       json: each raw function line (Powertools JSON) prefixed with the
                         function's name, and Lambda's REPORT lines, for tools
+  --max-environments <n>
+                      execution environments per function at most (default: the machine's
+                      cores, 2 to 10); more suit handlers that mostly wait on a slow downstream
   --faults <file>     fault injection config (JSON; also QUEUEFLOW_FAULTS)
   -h, --help          show this help
 `;
@@ -62,6 +65,7 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         verbose: { type: 'boolean', default: false },
         'log-format': { type: 'string' },
         faults: { type: 'string' },
+        'max-environments': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
   });
@@ -90,6 +94,9 @@ export function parseLocalArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ...(values.verbose ? { verbose: true } : {}),
     ...(logFormat === undefined ? {} : { logFormat: logFormat as LogFormat }),
     ...(faults ? { faults } : {}),
+    ...(values['max-environments'] === undefined
+      ? {}
+      : { maxEnvironmentsPerFunction: numberOption('--max-environments', values['max-environments'], { integer: true, min: 1, max: 100 }) }),
   };
 }
 

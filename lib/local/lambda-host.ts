@@ -11,6 +11,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
@@ -39,7 +40,7 @@ export interface LambdaHostOptions {
   readonly faults?: FaultConfig;
   /** @default '000000000000' */
   readonly accountId?: string;
-  /** Execution environments per function, at most. @default 10 */
+  /** Execution environments per function, at most. @default {@link DEFAULT_MAX_ENVIRONMENTS} */
   readonly maxEnvironmentsPerFunction?: number;
   /**
    * Limit of the init phase (importing the bundle). Lambda's is 10 s; locally cold starts compete
@@ -267,6 +268,16 @@ class InitError extends Error {
  * environment is free first keeps bursts from turning into tail latency, and the pool still grows
  * to the concurrency the load sustains.
  */
+/**
+ * Execution environments per function by default: the machine's cores, at least 2 and at most 10.
+ * Each environment is a V8 isolate with its own JIT and its own init; on two cores, ten of them per
+ * function (the earlier default) spread a burst's invocations over isolates still running cold
+ * code and starting up, and at 45 orders/s the 202's p99 was 3.5–4.3 s against 1.0–1.4 s with
+ * two (docs/performance.md, "Where the runtime's CPU goes"). Handlers that mostly wait on a slow
+ * downstream want more: `queueflow local --max-environments <n>`.
+ */
+export const DEFAULT_MAX_ENVIRONMENTS = Math.min(10, Math.max(2, availableParallelism()));
+
 class FunctionPool {
   fn: LocalFunction;
   generation = 0;
@@ -499,7 +510,7 @@ export class LambdaHost {
   }
 
   #addPool(fn: LocalFunction, warm = true): FunctionPool {
-    const pool = new FunctionPool(fn, this.#options.maxEnvironmentsPerFunction ?? 10, (p) => this.#spawn(p));
+    const pool = new FunctionPool(fn, this.#options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS, (p) => this.#spawn(p));
     this.#pools.set(fn.logicalId, pool);
     this.#statsOf(fn.name);
     if (warm) pool.warm();

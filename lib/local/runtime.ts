@@ -66,6 +66,8 @@ export interface LocalRuntimeOptions {
    */
   readonly logFormat?: LogFormat;
   readonly faults?: FaultConfig;
+  /** Execution environments per function, at most. @default DEFAULT_MAX_ENVIRONMENTS (lambda-host.ts): the machine's cores, 2 to 10 */
+  readonly maxEnvironmentsPerFunction?: number;
   /**
    * The CDK app's folder (where its cdk.json is). Relative paths of the other options are
    * resolved against it. @default process.cwd()
@@ -180,6 +182,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       ...(options.faults ? { faults: options.faults } : {}),
       ...(apiFunctions.length > 0 ? { warmFirst: apiFunctions } : {}),
+      ...(options.maxEnvironmentsPerFunction === undefined ? {} : { maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction }),
     });
     cleanups.push(async () => output.flush());
     cleanups.push(() => host.stop());

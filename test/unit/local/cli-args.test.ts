@@ -25,12 +25,12 @@ describe('parseLocalArgs', () => {
   it('reads every flag of the contract', () => {
     // Act
     const options = parseLocalArgs(
-      ['--port', '0', '--aws-port', '4567', '--data-dir', 'd', '--state-file', 's.json', '--assembly', 'out', '--stack', 'S', '--no-synth', '--no-watch', '--quiet'],
+      ['--port', '0', '--aws-port', '4567', '--data-dir', 'd', '--state-file', 's.json', '--assembly', 'out', '--stack', 'S', '--no-synth', '--no-watch', '--quiet', '--max-environments', '6'],
       {},
     );
 
     // Assess
-    expect(options).toEqual({ port: 0, awsPort: 4567, dataDir: 'd', stateFile: 's.json', assembly: 'out', stackNames: ['S'], synth: false, watch: false, quiet: true });
+    expect(options).toEqual({ port: 0, awsPort: 4567, dataDir: 'd', stateFile: 's.json', assembly: 'out', stackNames: ['S'], synth: false, watch: false, quiet: true, maxEnvironmentsPerFunction: 6 });
   });
 
   it('takes several stacks from repeated and comma-separated --stack flags', () => {
@@ -85,6 +85,8 @@ describe('parseLocalArgs', () => {
     [['--aws-port', '65536'], /--aws-port must be a port number/],
     [['--data-dir', ' '], /--data-dir needs a non-empty value/],
     [['--stack', 'A,'], /--stack needs a non-empty stack name/],
+    [['--max-environments', '0'], /--max-environments must be a whole number from 1 to 100, got "0"/],
+    [['--max-environments', 'many'], /--max-environments must be a whole number/],
   ])('refuses %j with a UsageError', (args, message) => {
     // Act
     const act = () => parseLocalArgs(args, {});

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { LambdaHost, UnknownFunctionError, type InvokeResult, type LambdaHostOptions, type LogStream } from '../../../lib/local/lambda-host.ts';
+import { DEFAULT_MAX_ENVIRONMENTS, LambdaHost, UnknownFunctionError, type InvokeResult, type LambdaHostOptions, type LogStream } from '../../../lib/local/lambda-host.ts';
 import type { LocalFunction } from '../../../lib/local/model.ts';
 
 let root: string;
@@ -300,7 +300,7 @@ describe('LambdaHost', () => {
     const source = `
       import { threadId } from 'node:worker_threads';
       export const handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return threadId; };`;
-    const pooled = start([fn('Pooled', await bundle('pooled', source))]);
+    const pooled = start([fn('Pooled', await bundle('pooled', source))], { maxEnvironmentsPerFunction: 3 });
     await pooled.ready();
 
     // Act: the first wave starts new environments; the second finds them warm.
@@ -316,6 +316,23 @@ describe('LambdaHost', () => {
     expect(threads(parallel).size).toBe(3);
     expect(serial.every((r) => r.ok)).toBe(true);
     expect(threads(serial).size).toBe(1);
+  });
+
+  it("caps a function's environments at the machine's cores by default, at least 2 and at most 10", async () => {
+    // Prepare
+    const source = `
+      import { threadId } from 'node:worker_threads';
+      export const handler = async () => { await new Promise((r) => setTimeout(r, 400)); return threadId; };`;
+    const lambda = start([fn('Default', await bundle('default-cap', source))]);
+    await lambda.ready();
+
+    // Act: two more concurrent invocations than the default allows environments.
+    const results = await Promise.all(Array.from({ length: DEFAULT_MAX_ENVIRONMENTS + 2 }, () => lambda.invoke('Default', {})));
+
+    // Assess
+    expect(DEFAULT_MAX_ENVIRONMENTS).toBe(Math.min(10, Math.max(2, availableParallelism())));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(new Set(results.map((r) => (r.ok ? r.result : undefined))).size).toBe(DEFAULT_MAX_ENVIRONMENTS);
   });
 
   it('runs a queued invocation on the first environment to become free', async () => {
